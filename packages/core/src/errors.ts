@@ -1,0 +1,75 @@
+/**
+ * The error-code catalogue: every failure the orchestrator reports to a caller carries one of these codes.
+ * Codes are public API; their HTTP status and title live here, in one place.
+ */
+export const ERROR_CATALOGUE = {
+  VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
+  MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  INVALID_CURSOR: { status: 400, title: 'The page token is not valid' },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication is required' },
+  FORBIDDEN: { status: 403, title: 'The caller may not do this' },
+  JOB_NOT_FOUND: { status: 404, title: 'No such job' },
+  RUN_NOT_FOUND: { status: 404, title: 'No such run' },
+  DEAD_LETTER_NOT_FOUND: { status: 404, title: 'No such dead-letter entry' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such endpoint' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'The method is not allowed on this resource' },
+  INVALID_TRANSITION: { status: 409, title: 'The job cannot make this state change' },
+  LEASE_LOST: { status: 409, title: 'The lease is no longer held by this caller' },
+  IDEMPOTENCY_CONFLICT: { status: 409, title: 'The idempotency key was used with a different request' },
+  QUOTA_EXCEEDED: { status: 429, title: 'A quota is exhausted' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json' },
+  STORE_UNAVAILABLE: { status: 503, title: 'The job ledger is unavailable' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+/** A stable, documented error code. */
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** One field-level problem inside a `VALIDATION_FAILED` error. */
+export interface FieldError {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * The one error type of the orchestrator. `code` is stable; `message` is for people; `details` is
+ * structured data a client may act on (for example the field errors of a validation failure).
+ */
+export class OrchestratorError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  /**
+   * @param code - the catalogue code
+   * @param message - a human-readable explanation of this occurrence
+   * @param options - structured `details` and the underlying `cause`
+   */
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: Readonly<Record<string, unknown>>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OrchestratorError';
+    this.code = code;
+    this.details = options.details;
+  }
+
+  /** The HTTP status of this error's code. */
+  get status(): number {
+    return ERROR_CATALOGUE[this.code].status;
+  }
+}
+
+/** Whether `value` is an {@link OrchestratorError}, optionally with the given code. */
+export function isOrchestratorError(value: unknown, code?: ErrorCode): value is OrchestratorError {
+  return value instanceof OrchestratorError && (code === undefined || value.code === code);
+}
+
+/** Shorthand for a `VALIDATION_FAILED` error listing field errors. */
+export function validationError(errors: readonly FieldError[]): OrchestratorError {
+  const summary = errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+  return new OrchestratorError('VALIDATION_FAILED', summary, { details: { errors } });
+}

@@ -1,0 +1,308 @@
+import { DEFAULT_RETRY_POLICY, retryDelaySchedule, type RetryPolicy } from './backoff.js';
+import { canonicalJson, isSha256Digest, type JsonValue } from './canonical-json.js';
+import { OrchestratorError, validationError, type FieldError } from './errors.js';
+import type { JobFailure } from './job.js';
+import type {
+  CompletedJob,
+  CompletionOutcome,
+  CreatedJob,
+  JobStore,
+  LeasedJob,
+  LeaseProof,
+  LeaseState,
+  NewArtifact,
+  ReapedLease,
+  TenantJobStore,
+} from './job-store.js';
+import { checkJobSubmission, JOB_LIMITS, toNewJob, type JobSubmission } from './job-submission.js';
+import type { Ids } from './ports.js';
+import type { RequestContext } from './request-context.js';
+
+/** Settings of the job service. */
+export interface JobServiceOptions {
+  readonly retryPolicy: RetryPolicy;
+  readonly defaultMaxAttempts: number;
+  readonly defaultLeaseDurationMs: number;
+  readonly minLeaseDurationMs: number;
+  readonly maxLeaseDurationMs: number;
+  readonly maxLeaseBatch: number;
+  /** Largest payload of one job, in bytes of its canonical JSON. */
+  readonly maxPayloadBytes: number;
+}
+
+/** The defaults: 30 s leases (1 s – 1 h), up to 100 jobs a lease call, 3 attempts. */
+export const DEFAULT_JOB_SERVICE_OPTIONS: JobServiceOptions = {
+  retryPolicy: DEFAULT_RETRY_POLICY,
+  defaultMaxAttempts: JOB_LIMITS.defaultMaxAttempts,
+  defaultLeaseDurationMs: 30_000,
+  minLeaseDurationMs: 1_000,
+  maxLeaseDurationMs: 3_600_000,
+  maxLeaseBatch: 100,
+  maxPayloadBytes: 1_048_576,
+};
+
+/** A worker's lease request. */
+export interface LeaseRequest {
+  readonly workerId: string;
+  readonly jobTypes: readonly string[];
+  readonly limit?: number;
+  readonly leaseDurationMs?: number;
+}
+
+/** A worker's completion of one lease. */
+export interface Completion extends LeaseProof {
+  readonly outcome: CompletionOutcome;
+  readonly result?: JsonValue;
+  readonly error?: JobFailure;
+}
+
+/** The application service of the job lifecycle: input rules and policy around the ledger port. */
+export class JobService {
+  readonly #store: JobStore;
+  readonly #ids: Ids;
+  readonly #options: JobServiceOptions;
+
+  /**
+   * @param deps - the ledger, and the id/randomness source
+   * @param options - policy; defaults to {@link DEFAULT_JOB_SERVICE_OPTIONS}
+   */
+  constructor(
+    deps: { readonly store: JobStore; readonly ids: Ids },
+    options: Partial<JobServiceOptions> = {},
+  ) {
+    this.#store = deps.store;
+    this.#ids = deps.ids;
+    this.#options = { ...DEFAULT_JOB_SERVICE_OPTIONS, ...options };
+  }
+
+  /** The effective options. */
+  get options(): JobServiceOptions {
+    return this.#options;
+  }
+
+  #tenant(ctx: RequestContext): TenantJobStore {
+    return this.#store.forTenant(ctx.tenantId);
+  }
+
+  /**
+   * Submits jobs. With `idempotencyKey` (the request's `Idempotency-Key`), job *i* of a batch without its
+   * own key gets `<key>:<i>`; a single job gets the key itself.
+   * @throws OrchestratorError `VALIDATION_FAILED`, `IDEMPOTENCY_CONFLICT`, `RUN_NOT_FOUND`
+   */
+  async submitJobs(
+    ctx: RequestContext,
+    submissions: readonly JobSubmission[],
+    options: { readonly idempotencyKey?: string; readonly batch: boolean },
+  ): Promise<CreatedJob[]> {
+    if (submissions.length === 0 || submissions.length > JOB_LIMITS.maxBatchSize) {
+      throw validationError([{ path: 'jobs', message: `must hold 1 to ${JOB_LIMITS.maxBatchSize} jobs` }]);
+    }
+    const errors: FieldError[] = [];
+    submissions.forEach((s, i) => errors.push(...checkJobSubmission(s, options.batch ? `jobs[${i}].` : '')));
+    if (!options.batch && options.idempotencyKey !== undefined) {
+      const own = submissions[0]?.idempotencyKey;
+      if (own !== undefined && own !== options.idempotencyKey) {
+        errors.push({ path: 'idempotencyKey', message: 'differs from the Idempotency-Key header' });
+      }
+    }
+    if (errors.length > 0) throw validationError(errors);
+    this.#checkPayloadSizes(submissions, options.batch);
+    const jobs = submissions.map((submission, i) => {
+      const headerKey =
+        options.idempotencyKey === undefined
+          ? undefined
+          : options.batch
+            ? `${options.idempotencyKey}:${i}`
+            : options.idempotencyKey;
+      const idempotencyKey = submission.idempotencyKey ?? headerKey;
+      return toNewJob(idempotencyKey === undefined ? submission : { ...submission, idempotencyKey }, {
+        jobId: this.#ids.uuid(),
+        correlationId: ctx.correlationId,
+        maxAttempts: this.#options.defaultMaxAttempts,
+      });
+    });
+    return this.#tenant(ctx).createJobs({ jobs, actor: ctx.actor });
+  }
+
+  /**
+   * Leases eligible jobs for a worker.
+   * @throws OrchestratorError `VALIDATION_FAILED` for a bad limit, duration or job type list
+   */
+  async leaseJobs(ctx: RequestContext, request: LeaseRequest): Promise<LeasedJob[]> {
+    const o = this.#options;
+    const limit = request.limit ?? 1;
+    const leaseDurationMs = request.leaseDurationMs ?? o.defaultLeaseDurationMs;
+    const errors: FieldError[] = [];
+    if (request.jobTypes.length === 0 || request.jobTypes.length > 100) {
+      errors.push({ path: 'jobTypes', message: 'must list 1 to 100 job types' });
+    }
+    if (!Number.isInteger(limit) || limit < 1 || limit > o.maxLeaseBatch) {
+      errors.push({ path: 'limit', message: `must be an integer from 1 to ${o.maxLeaseBatch}` });
+    }
+    if (
+      !Number.isInteger(leaseDurationMs) ||
+      leaseDurationMs < o.minLeaseDurationMs ||
+      leaseDurationMs > o.maxLeaseDurationMs
+    ) {
+      errors.push({
+        path: 'leaseDurationMs',
+        message: `must be an integer from ${o.minLeaseDurationMs} to ${o.maxLeaseDurationMs}`,
+      });
+    }
+    if (errors.length > 0) throw validationError(errors);
+    return this.#tenant(ctx).leaseJobs({
+      jobTypes: request.jobTypes,
+      limit,
+      leaseDurationMs,
+      workerId: request.workerId,
+    });
+  }
+
+  /**
+   * Extends a lease, optionally recording progress.
+   * @throws OrchestratorError `LEASE_LOST`
+   */
+  async heartbeat(
+    ctx: RequestContext,
+    proof: LeaseProof,
+    options: { readonly leaseDurationMs?: number; readonly progress?: JsonValue } = {},
+  ): Promise<LeaseState> {
+    const leaseDurationMs = options.leaseDurationMs ?? this.#options.defaultLeaseDurationMs;
+    const o = this.#options;
+    if (
+      !Number.isInteger(leaseDurationMs) ||
+      leaseDurationMs < o.minLeaseDurationMs ||
+      leaseDurationMs > o.maxLeaseDurationMs
+    ) {
+      throw validationError([
+        {
+          path: 'leaseDurationMs',
+          message: `must be an integer from ${o.minLeaseDurationMs} to ${o.maxLeaseDurationMs}`,
+        },
+      ]);
+    }
+    return this.#tenant(ctx).heartbeat({
+      ...proof,
+      leaseDurationMs,
+      ...(options.progress === undefined ? {} : { progress: options.progress }),
+    });
+  }
+
+  /**
+   * Attaches artifacts to the job of a lease.
+   * @throws OrchestratorError `VALIDATION_FAILED` (digest), `LEASE_LOST`
+   */
+  async addArtifacts(
+    ctx: RequestContext,
+    proof: LeaseProof,
+    artifacts: readonly Omit<NewArtifact, 'artifactId'>[],
+  ) {
+    const errors: FieldError[] = [];
+    artifacts.forEach((a, i) => {
+      if (!isSha256Digest(a.digest))
+        errors.push({ path: `artifacts[${i}].digest`, message: 'must be sha256:<64 lowercase hex>' });
+      if (!Number.isSafeInteger(a.sizeBytes) || a.sizeBytes < 0)
+        errors.push({ path: `artifacts[${i}].sizeBytes`, message: 'must be a whole number ≥ 0' });
+    });
+    if (artifacts.length === 0 || artifacts.length > 100)
+      errors.push({ path: 'artifacts', message: 'must hold 1 to 100 artifacts' });
+    if (errors.length > 0) throw validationError(errors);
+    return this.#tenant(ctx).addArtifacts({
+      ...proof,
+      artifacts: artifacts.map((a) => ({ ...a, artifactId: this.#ids.uuid() })),
+    });
+  }
+
+  /**
+   * Ends an attempt.
+   * @throws OrchestratorError `VALIDATION_FAILED` (failure without error), `LEASE_LOST`
+   */
+  async completeJob(ctx: RequestContext, completion: Completion): Promise<CompletedJob> {
+    if (completion.outcome === 'failed' && completion.error === undefined) {
+      throw validationError([{ path: 'error', message: 'is required when outcome is failed' }]);
+    }
+    if (completion.outcome !== 'failed' && completion.error !== undefined) {
+      throw validationError([{ path: 'error', message: 'is only allowed when outcome is failed' }]);
+    }
+    return this.#tenant(ctx).completeJob({
+      ...completion,
+      retryDelaysMs: this.#schedule(completion.error?.retryAfterMs),
+    });
+  }
+
+  /** Cancels a job. @throws OrchestratorError `JOB_NOT_FOUND`, `INVALID_TRANSITION` */
+  async cancelJob(ctx: RequestContext, jobId: string, reason: string | undefined) {
+    return this.#tenant(ctx).cancelJob({ jobId, reason: reason ?? 'canceled by operator', actor: ctx.actor });
+  }
+
+  /** Retries a job. @throws OrchestratorError `JOB_NOT_FOUND`, `INVALID_TRANSITION`, `IDEMPOTENCY_CONFLICT` */
+  async retryJob(ctx: RequestContext, jobId: string, idempotencyKey?: string) {
+    return this.#tenant(ctx).retryJob({
+      jobId,
+      newJob: this.#cloneIdentity(ctx, idempotencyKey),
+      actor: ctx.actor,
+    });
+  }
+
+  /** Replays a terminal job. @throws OrchestratorError `JOB_NOT_FOUND`, `INVALID_TRANSITION`, `IDEMPOTENCY_CONFLICT` */
+  async replayJob(ctx: RequestContext, jobId: string, idempotencyKey?: string) {
+    return this.#tenant(ctx).replayJob({
+      jobId,
+      newJob: this.#cloneIdentity(ctx, idempotencyKey),
+      actor: ctx.actor,
+    });
+  }
+
+  /** Turns lapsed leases into failed attempts (the lease reaper's tick). */
+  async reapExpiredLeases(limit = 500): Promise<ReapedLease[]> {
+    return this.#store.reapExpiredLeases({ limit, retryDelaysMs: this.#schedule(undefined) });
+  }
+
+  #checkPayloadSizes(submissions: readonly JobSubmission[], batch: boolean): void {
+    submissions.forEach((submission, i) => {
+      const bytes = Buffer.byteLength(
+        canonicalJson(submission.payload === undefined ? {} : submission.payload),
+        'utf8',
+      );
+      if (bytes > this.#options.maxPayloadBytes) {
+        const path = batch ? `jobs[${i}].payload` : 'payload';
+        throw new OrchestratorError(
+          'PAYLOAD_TOO_LARGE',
+          `${path} is ${bytes} bytes; the limit is ${this.#options.maxPayloadBytes}`,
+          {
+            details: { path, sizeBytes: bytes, maxPayloadBytes: this.#options.maxPayloadBytes },
+          },
+        );
+      }
+    });
+  }
+
+  #cloneIdentity(ctx: RequestContext, idempotencyKey: string | undefined) {
+    if (idempotencyKey !== undefined && idempotencyKey.length > JOB_LIMITS.maxKeyLength) {
+      throw validationError([
+        { path: 'Idempotency-Key', message: `must be at most ${JOB_LIMITS.maxKeyLength} characters` },
+      ]);
+    }
+    return {
+      jobId: this.#ids.uuid(),
+      correlationId: ctx.correlationId,
+      idempotencyKey: idempotencyKey ?? null,
+    };
+  }
+
+  #schedule(retryAfterMs: number | undefined): number[] {
+    return retryDelaySchedule(
+      this.#options.retryPolicy,
+      JOB_LIMITS.maxAttemptsLimit,
+      () => this.#ids.random(),
+      retryAfterMs,
+    );
+  }
+}
+
+/** Refuses an unknown job id. @throws OrchestratorError `JOB_NOT_FOUND` */
+export function requireJob<T>(value: T | null, jobId: string): T {
+  if (value === null)
+    throw new OrchestratorError('JOB_NOT_FOUND', `job ${jobId} does not exist`, { details: { jobId } });
+  return value;
+}

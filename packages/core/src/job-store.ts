@@ -1,0 +1,227 @@
+import type { JsonValue } from './canonical-json.js';
+import type {
+  Actor,
+  DeadLetterEntry,
+  Job,
+  JobArtifact,
+  JobFailure,
+  JobHistoryEntry,
+  JobLease,
+  Page,
+  Run,
+} from './job.js';
+import type { JobStatus } from './job-state.js';
+
+/** A job ready to be written: validated and completed by the job service. */
+export interface NewJob {
+  readonly jobId: string;
+  readonly jobType: string;
+  readonly priority: number;
+  readonly payload: JsonValue;
+  readonly payloadDigest: string;
+  /** Digest of everything the submitter asked for; an idempotency key reused with another one conflicts. */
+  readonly requestDigest: string;
+  readonly maxAttempts: number;
+  readonly idempotencyKey: string | null;
+  readonly correlationId: string;
+  readonly projectId: string | null;
+  readonly sourceId: string | null;
+  readonly runId: string | null;
+  readonly notBefore: string | null;
+  readonly dependsOn: readonly string[];
+  readonly replayOf: string | null;
+}
+
+/** One job of a create call, and whether this call made it (`false`: an idempotent repeat). */
+export interface CreatedJob {
+  readonly job: Job;
+  readonly created: boolean;
+}
+
+/** Filters and page of a job listing. Order: newest first, ties by job id. */
+export interface ListJobsQuery {
+  readonly statuses?: readonly JobStatus[];
+  readonly jobType?: string;
+  readonly runId?: string;
+  readonly createdAfter?: string;
+  readonly createdBefore?: string;
+  readonly pageSize: number;
+  readonly pageToken?: string;
+}
+
+/** Counts of jobs by status, overall and per job type. */
+export interface JobSummary {
+  readonly total: number;
+  readonly byStatus: Readonly<Record<JobStatus, number>>;
+  readonly byJobType: readonly {
+    readonly jobType: string;
+    readonly byStatus: Readonly<Record<JobStatus, number>>;
+  }[];
+}
+
+/** A job handed to a worker, with its lease. */
+export interface LeasedJob {
+  readonly job: Job;
+  readonly lease: JobLease;
+}
+
+/** What a fenced lease call must present. */
+export interface LeaseProof {
+  readonly leaseId: string;
+  readonly fencingToken: number;
+}
+
+/** The answer to a heartbeat or progress report. */
+export interface LeaseState {
+  readonly jobId: string;
+  readonly leaseUntil: string;
+  readonly cancelRequested: boolean;
+  readonly status: JobStatus;
+}
+
+/** An artifact to attach to the job of a lease. */
+export interface NewArtifact {
+  readonly artifactId: string;
+  readonly uri: string;
+  readonly digest: string;
+  readonly sizeBytes: number;
+  readonly mediaType: string;
+}
+
+/** How a worker ends an attempt. */
+export type CompletionOutcome = 'succeeded' | 'failed' | 'canceled';
+
+/** A completion of the attempt held by a lease. */
+export interface CompleteJobParams extends LeaseProof {
+  readonly outcome: CompletionOutcome;
+  readonly result?: JsonValue;
+  readonly error?: JobFailure;
+  /** Delay before the next attempt, indexed by the failed attempt number − 1 (see `retryDelaySchedule`). */
+  readonly retryDelaysMs: readonly number[];
+}
+
+/** What became of a job after a completion or a lapsed lease. */
+export type CompletionDisposition = 'succeeded' | 'retry_scheduled' | 'dead_lettered' | 'canceled';
+
+/** The result of a completion. */
+export interface CompletedJob {
+  readonly job: Job;
+  readonly disposition: CompletionDisposition;
+}
+
+/** Filters and page of the dead-letter listing. */
+export interface ListDeadLettersQuery {
+  readonly status?: DeadLetterEntry['status'];
+  readonly jobType?: string;
+  readonly pageSize: number;
+  readonly pageToken?: string;
+}
+
+/** A run to create. */
+export interface NewRun {
+  readonly runId: string;
+  readonly name: string;
+  readonly sourceId: string | null;
+  readonly idempotencyKey: string | null;
+  readonly requestDigest: string;
+}
+
+/** The ledger's operations for one tenant: no query can be written without a tenant. */
+export interface TenantJobStore {
+  readonly tenantId: string;
+  /**
+   * Inserts jobs with one history row and one event each, in one transaction. A job whose idempotency key
+   * exists with the same request digest returns the existing job (`created: false`).
+   * @throws OrchestratorError `IDEMPOTENCY_CONFLICT` (same key, other request), `RUN_NOT_FOUND`
+   */
+  createJobs(params: { readonly jobs: readonly NewJob[]; readonly actor: Actor }): Promise<CreatedJob[]>;
+  getJob(jobId: string): Promise<Job | null>;
+  listJobs(query: ListJobsQuery): Promise<Page<Job>>;
+  /** The job's transitions, oldest first; `null` when the job does not exist. */
+  listJobHistory(jobId: string): Promise<JobHistoryEntry[] | null>;
+  listJobArtifacts(jobId: string): Promise<JobArtifact[] | null>;
+  summarizeJobs(filter: { readonly jobType?: string; readonly runId?: string }): Promise<JobSummary>;
+  /**
+   * Cancels a job: waiting/pending end `canceled` at once; a leased/running job is flagged so that its
+   * worker learns it at the next heartbeat and the attempt ends `canceled`.
+   * @throws OrchestratorError `JOB_NOT_FOUND`, `INVALID_TRANSITION` (terminal)
+   */
+  cancelJob(params: { readonly jobId: string; readonly reason: string; readonly actor: Actor }): Promise<Job>;
+  /**
+   * Retries a job: a pending job held by back-off becomes eligible now (same job); a failed or canceled
+   * job is cloned into a new job (`replayOf`), its open dead-letter entry marked `replayed`.
+   * @throws OrchestratorError `JOB_NOT_FOUND`, `INVALID_TRANSITION`
+   */
+  retryJob(params: {
+    readonly jobId: string;
+    readonly newJob: Pick<NewJob, 'jobId' | 'correlationId' | 'idempotencyKey'>;
+    readonly actor: Actor;
+  }): Promise<CreatedJob>;
+  /**
+   * Replays a terminal job as a new job (`replayOf` = original); the original is untouched.
+   * @throws OrchestratorError `JOB_NOT_FOUND`, `INVALID_TRANSITION` (not terminal)
+   */
+  replayJob(params: {
+    readonly jobId: string;
+    readonly newJob: Pick<NewJob, 'jobId' | 'correlationId' | 'idempotencyKey'>;
+    readonly actor: Actor;
+  }): Promise<CreatedJob>;
+  /**
+   * Leases up to `limit` eligible pending jobs of the given types, highest priority first, FIFO within a
+   * priority, skipping rows another transaction holds. Empty when nothing is eligible.
+   */
+  leaseJobs(params: {
+    readonly jobTypes: readonly string[];
+    readonly limit: number;
+    readonly leaseDurationMs: number;
+    readonly workerId: string;
+  }): Promise<LeasedJob[]>;
+  /**
+   * Extends a lease (and marks the job running on the first call).
+   * @throws OrchestratorError `LEASE_LOST` when the lease or fencing token is not current, or lapsed
+   */
+  heartbeat(
+    params: LeaseProof & { readonly leaseDurationMs: number; readonly progress?: JsonValue },
+  ): Promise<LeaseState>;
+  /** @throws OrchestratorError `LEASE_LOST` */
+  addArtifacts(params: LeaseProof & { readonly artifacts: readonly NewArtifact[] }): Promise<JobArtifact[]>;
+  /**
+   * Ends the attempt of a lease: success; failure (retry with back-off, or dead-letter when exhausted or
+   * non-retryable); or cancellation.
+   * @throws OrchestratorError `LEASE_LOST`
+   */
+  completeJob(params: CompleteJobParams): Promise<CompletedJob>;
+  createRun(params: { readonly run: NewRun; readonly actor: Actor }): Promise<{ run: Run; created: boolean }>;
+  getRun(runId: string): Promise<Run | null>;
+  listRuns(query: { readonly pageSize: number; readonly pageToken?: string }): Promise<Page<Run>>;
+  listDeadLetters(query: ListDeadLettersQuery): Promise<Page<DeadLetterEntry>>;
+}
+
+/** A lapsed lease turned into a failed attempt by the reaper. */
+export interface ReapedLease {
+  readonly tenantId: string;
+  readonly jobId: string;
+  readonly disposition: CompletionDisposition;
+}
+
+/** The job ledger port. */
+export interface JobStore {
+  /** The operations of one tenant. */
+  forTenant(tenantId: string): TenantJobStore;
+  /**
+   * Turns up to `limit` lapsed leases (all tenants) into failed attempts of type `timed_out`: retried with
+   * back-off, or dead-lettered when exhausted; a job whose cancel was requested ends `canceled`.
+   */
+  reapExpiredLeases(params: {
+    readonly limit: number;
+    readonly retryDelaysMs: readonly number[];
+  }): Promise<ReapedLease[]>;
+  /**
+   * Calls `listener` when jobs may have become eligible (submitted, retried, released), possibly from
+   * another process sharing the ledger. Returns the unsubscribe function.
+   */
+  onJobsReady(listener: (tenantId: string) => void): () => void;
+  /** Throws `STORE_UNAVAILABLE` unless the ledger answers and its migrations are applied. */
+  checkReady(): Promise<void>;
+  close(): Promise<void>;
+}
