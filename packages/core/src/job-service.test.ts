@@ -254,8 +254,6 @@ describe('JobService options', () => {
       defaultMaxAttempts: 9,
     });
   });
-    expect(service.options).toEqual(DEFAULT_JOB_SERVICE_OPTIONS);
-  });
 });
 
 describe('JobService.submitJobs', () => {
