@@ -1,0 +1,172 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Job, JobStatus, JobSubmission, JsonValue, OrchestratorClient } from '@stella-orch/client';
+import { Option, type Command } from 'commander';
+import type { CliIo } from '../cli-io.js';
+import { UsageError } from '../exit-codes.js';
+import { clientFor, globalOptions } from '../global-options.js';
+import { integerIn, jsonValue, statusList } from '../option-parsers.js';
+import { Output, renderHistory, renderJob, renderJobList, renderSummary } from '../output.js';
+
+/** What a job command needs: a client and an output. */
+interface JobCommandContext {
+  readonly client: OrchestratorClient;
+  readonly out: Output;
+}
+
+function contextOf(command: Command, io: CliIo): JobCommandContext {
+  const globals = globalOptions(command, io);
+  return { client: clientFor(globals, io), out: new Output(io, globals.json) };
+}
+
+/** Registers `jobs submit|list|get|cancel|retry|replay|summary`. */
+export function registerJobsCommands(program: Command, io: CliIo): void {
+  const jobs = program.command('jobs').description('submit, inspect and operate jobs');
+  registerSubmit(jobs, io);
+  registerList(jobs, io);
+
+  jobs
+    .command('get')
+    .description('show a job and its history')
+    .argument('<jobId>', 'the job id')
+    .action(async (jobId: string, _options: unknown, command: Command) => {
+      const { client, out } = contextOf(command, io);
+      const [job, history] = await Promise.all([client.getJob(jobId), client.getJobHistory(jobId)]);
+      out.result({ job, history }, (v) => `${renderJob(v.job)}\nHistory:\n${renderHistory(v.history)}`);
+    });
+
+  jobs
+    .command('cancel')
+    .description('cancel a job (a running job is asked to stop at its next heartbeat)')
+    .argument('<jobId>', 'the job id')
+    .option('--reason <reason>', 'why, recorded in the job history')
+    .action(async (jobId: string, options: { reason?: string }, command: Command) => {
+      const { client, out } = contextOf(command, io);
+      const job = await client.cancelJob(
+        jobId,
+        options.reason === undefined ? {} : { reason: options.reason },
+      );
+      out.result(job, renderJob);
+    });
+
+  jobs
+    .command('retry')
+    .description('retry a job now: one waiting in back-off runs at once, a failed or canceled one is cloned')
+    .argument('<jobId>', 'the job id')
+    .action(async (jobId: string, _options: unknown, command: Command) => {
+      const { client, out } = contextOf(command, io);
+      out.result(await client.retryJob(jobId), renderJob);
+    });
+
+  jobs
+    .command('replay')
+    .description('run a finished job again as a new job (the original is untouched)')
+    .argument('<jobId>', 'the job id')
+    .action(async (jobId: string, _options: unknown, command: Command) => {
+      const { client, out } = contextOf(command, io);
+      out.result(await client.replayJob(jobId), renderJob);
+    });
+
+  jobs
+    .command('summary')
+    .description('count jobs by status and job type')
+    .option('--job-type <type>', 'only this job type')
+    .option('--run-id <id>', 'only the jobs of this run')
+    .action(async (options: { jobType?: string; runId?: string }, command: Command) => {
+      const { client, out } = contextOf(command, io);
+      out.result(await client.getJobsSummary(options), renderSummary);
+    });
+}
+
+interface SubmitOptions {
+  payload?: JsonValue;
+  payloadFile?: string;
+  priority?: number;
+  maxAttempts?: number;
+  idempotencyKey?: string;
+  runId?: string;
+}
+
+function registerSubmit(jobs: Command, io: CliIo): void {
+  jobs
+    .command('submit')
+    .description('submit a job')
+    .argument('<jobType>', 'the job type, such as advisory.ingest')
+    .addOption(
+      new Option('--payload <json>', 'the payload, as JSON').argParser(jsonValue).conflicts('payloadFile'),
+    )
+    .option('--payload-file <file>', 'read the payload (JSON) from a file')
+    .option('--priority <n>', 'priority, -1000 to 1000 (higher runs first)', integerIn(-1000, 1000))
+    .option('--max-attempts <n>', 'attempts before the job is dead-lettered, 1 to 100', integerIn(1, 100))
+    .option('--idempotency-key <key>', 'submitting the same key again returns the same job')
+    .option('--run-id <id>', 'add the job to this run')
+    .action(async (jobType: string, options: SubmitOptions, command: Command) => {
+      const { client, out } = contextOf(command, io);
+      const payload =
+        options.payloadFile === undefined ? options.payload : await readPayload(io, options.payloadFile);
+      const submission: JobSubmission = {
+        jobType,
+        ...(payload === undefined ? {} : { payload }),
+        ...(options.priority === undefined ? {} : { priority: options.priority }),
+        ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+        ...(options.runId === undefined ? {} : { runId: options.runId }),
+      };
+      const key = options.idempotencyKey;
+      out.result(
+        await client.submitJob(submission, key === undefined ? {} : { idempotencyKey: key }),
+        renderJob,
+      );
+    });
+}
+
+async function readPayload(io: CliIo, file: string): Promise<JsonValue> {
+  let text: string;
+  try {
+    text = await readFile(resolve(io.cwd, file), 'utf8');
+  } catch (error) {
+    throw new UsageError(`--payload-file: cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (error) {
+    throw new UsageError(`--payload-file: ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+interface ListOptions {
+  status?: JobStatus[];
+  jobType?: string;
+  runId?: string;
+  limit?: number;
+  all?: boolean;
+}
+
+function registerList(jobs: Command, io: CliIo): void {
+  jobs
+    .command('list')
+    .description('list jobs, newest first')
+    .option('--status <statuses>', 'only these statuses, comma-separated (pending,failed)', statusList)
+    .option('--job-type <type>', 'only this job type')
+    .option('--run-id <id>', 'only the jobs of this run')
+    .option('--limit <n>', 'jobs per page, 1 to 500 (default 50)', integerIn(1, 500))
+    .option('--all', 'follow every page instead of showing the first')
+    .action(async (options: ListOptions, command: Command) => {
+      const { client, out } = contextOf(command, io);
+      const query = {
+        ...(options.status === undefined ? {} : { status: options.status }),
+        ...(options.jobType === undefined ? {} : { jobType: options.jobType }),
+        ...(options.runId === undefined ? {} : { runId: options.runId }),
+        ...(options.limit === undefined ? {} : { pageSize: options.limit }),
+      };
+      if (options.all === true) {
+        const items: Job[] = [];
+        for await (const page of client.listAllJobs(query)) items.push(...page.items);
+        out.result({ items, next_page_token: null }, (v) => renderJobList(v.items));
+        return;
+      }
+      const page = await client.listJobs(query);
+      out.result(page, (v) => renderJobList(v.items));
+      if (!out.json && page.next_page_token !== null)
+        out.note('More jobs match: add --all to list them all.');
+    });
+}

@@ -1,0 +1,252 @@
+import {
+  isLeaseLost,
+  LeaseOutcomeUnknownError,
+  OrchestratorApiError,
+  OrchestratorConnectionError,
+  type Problem,
+} from './api-error.js';
+import { backoffDelayMs, delay, parseRetryAfterMs } from './backoff.js';
+
+/** Retry settings of the client: capped exponential back-off. */
+export interface RetryOptions {
+  /** Retries after the first attempt; 0 turns retrying off. */
+  readonly maxRetries: number;
+  readonly initialDelayMs: number;
+  /** Cap of one delay. A `Retry-After` longer than this is not waited for: the error is surfaced. */
+  readonly maxDelayMs: number;
+}
+
+/** The defaults: 4 retries, 200 ms doubling up to 5 s. */
+export const DEFAULT_RETRY_OPTIONS: RetryOptions = { maxRetries: 4, initialDelayMs: 200, maxDelayMs: 5_000 };
+
+/**
+ * Which transient failures a call may be repeated after:
+ * - `always`: the call is safe to repeat even if an earlier attempt was applied (reads, fenced lease
+ *   calls, creations carrying an idempotency key);
+ * - `unprocessed`: only when the request surely did nothing (connection refused, 429, 503);
+ * - `never`: one attempt (probes).
+ */
+export type RetryMode = 'always' | 'unprocessed' | 'never';
+
+/** One HTTP call of the client. */
+export interface TransportRequest {
+  readonly method: 'GET' | 'POST';
+  /** Path below the base URL, starting with `/`, already percent-encoded. */
+  readonly path: string;
+  readonly query?: Readonly<Record<string, string | number | undefined>>;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly retry: RetryMode;
+  /** A fenced lease call: `LEASE_LOST` on a repeat after an ambiguous attempt becomes {@link LeaseOutcomeUnknownError}. */
+  readonly fenced?: boolean;
+  readonly signal?: AbortSignal | undefined;
+  /** Added to the per-attempt timeout (the long-poll wait of `POST /leases`). */
+  readonly extraTimeoutMs?: number;
+}
+
+/** A successful answer. */
+export interface TransportResponse<T> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: T;
+  /** An earlier attempt of this call failed in a way that may have left it applied. */
+  readonly possiblyRepeated: boolean;
+}
+
+/** How an attempt failed: `not_sent`/`refused` did nothing, `unknown` may have been applied, `final` is not transient. */
+type FailureKind = 'not_sent' | 'refused' | 'unknown' | 'final';
+
+type AttemptResult =
+  | { readonly kind: 'ok'; readonly status: number; readonly headers: Headers; readonly body: unknown }
+  | { readonly kind: FailureKind; readonly error: Error; readonly retryAfterMs?: number | undefined };
+
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** Settings of {@link HttpTransport}. */
+export interface HttpTransportOptions {
+  readonly baseUrl: string;
+  readonly fetch: typeof fetch;
+  readonly retry: RetryOptions;
+  readonly timeoutMs: number;
+  /** Builds the headers of every attempt (so a refreshed credential is used on a retry). */
+  readonly headers: () => Promise<Headers>;
+}
+
+/** Sends JSON requests with per-attempt timeouts, retries transient failures and maps problems to errors. */
+export class HttpTransport {
+  readonly #options: HttpTransportOptions;
+  readonly #baseUrl: string;
+
+  /** @param options - base URL, fetch, retry, timeout and header source */
+  constructor(options: HttpTransportOptions) {
+    this.#options = options;
+    this.#baseUrl = new URL(options.baseUrl).href.replace(/\/+$/, '');
+  }
+
+  /**
+   * Performs `request`, retrying transient failures as its {@link RetryMode} allows.
+   *
+   * @throws OrchestratorApiError for an error answer, OrchestratorConnectionError when unreachable, the
+   *   signal's reason when the caller aborts
+   */
+  async request<T>(request: TransportRequest): Promise<TransportResponse<T>> {
+    const url = this.#url(request);
+    let possiblyApplied = false;
+    for (let retry = 1; ; retry++) {
+      const result = await this.#attempt(url, request);
+      if (result.kind === 'ok') {
+        return {
+          status: result.status,
+          headers: result.headers,
+          body: result.body as T,
+          possiblyRepeated: possiblyApplied,
+        };
+      }
+      if (request.fenced === true && possiblyApplied && isLeaseLost(result.error)) {
+        throw new LeaseOutcomeUnknownError(result.error.problem);
+      }
+      const wait = this.#retryDelayMs(request.retry, result.kind, result.retryAfterMs, retry);
+      if (wait === undefined) throw result.error;
+      if (result.kind === 'unknown') possiblyApplied = true;
+      await delay(wait, request.signal);
+    }
+  }
+
+  #retryDelayMs(
+    mode: RetryMode,
+    kind: FailureKind,
+    retryAfterMs: number | undefined,
+    retry: number,
+  ): number | undefined {
+    const policy = this.#options.retry;
+    if (kind === 'final' || mode === 'never' || retry > policy.maxRetries) return undefined;
+    if (mode === 'unprocessed' && kind === 'unknown') return undefined;
+    // Never earlier than the server asked; a longer wish than our cap is the caller's to honour.
+    if (retryAfterMs !== undefined) return retryAfterMs <= policy.maxDelayMs ? retryAfterMs : undefined;
+    return backoffDelayMs(policy, retry);
+  }
+
+  async #attempt(url: string, request: TransportRequest): Promise<AttemptResult> {
+    const timeoutMs = this.#options.timeoutMs + (request.extraTimeoutMs ?? 0);
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = request.signal === undefined ? timeout : AbortSignal.any([request.signal, timeout]);
+    const headers = await this.#options.headers();
+    for (const [name, value] of Object.entries(request.headers ?? {})) headers.set(name, value);
+    const init: RequestInit = { method: request.method, headers, signal };
+    if (request.body !== undefined) {
+      headers.set('content-type', 'application/json');
+      init.body = JSON.stringify(request.body);
+    }
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.#options.fetch(url, init);
+      text = await response.text();
+    } catch (error) {
+      if (request.signal?.aborted === true) throw request.signal.reason;
+      if (timeout.aborted) {
+        const message = `${request.method} ${url}: no answer within ${timeoutMs} ms`;
+        return {
+          kind: 'unknown',
+          error: new OrchestratorConnectionError(message, { url, timedOut: true, cause: error }),
+        };
+      }
+      const message = `${request.method} ${url}: ${describeNetworkError(error)}`;
+      const connectionError = new OrchestratorConnectionError(message, {
+        url,
+        timedOut: false,
+        cause: error,
+      });
+      return { kind: classifyNetworkError(error), error: connectionError };
+    }
+    return interpretResponse(response, text, url);
+  }
+
+  #url(request: TransportRequest): string {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(request.query ?? {})) {
+      if (value !== undefined) params.set(name, String(value));
+    }
+    const query = params.toString();
+    return `${this.#baseUrl}${request.path}${query === '' ? '' : `?${query}`}`;
+  }
+}
+
+function interpretResponse(response: Response, text: string, url: string): AttemptResult {
+  const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'));
+  if (response.ok) {
+    try {
+      return {
+        kind: 'ok',
+        status: response.status,
+        headers: response.headers,
+        body: text === '' ? null : (JSON.parse(text) as unknown),
+      };
+    } catch {
+      const problem = {
+        status: response.status,
+        code: 'INVALID_RESPONSE',
+        detail: `${url} answered non-JSON`,
+      };
+      return { kind: 'final', error: new OrchestratorApiError(problem) };
+    }
+  }
+  const error = new OrchestratorApiError(toProblem(response.status, text), { retryAfterMs });
+  const kind: FailureKind =
+    response.status === 429 || response.status === 503
+      ? 'refused'
+      : response.status === 502 || response.status === 504
+        ? 'unknown'
+        : 'final';
+  return { kind, error, retryAfterMs };
+}
+
+/** Reads a problem document, or synthesises one (`HTTP_<status>`) from any other error body. */
+function toProblem(status: number, text: string): Problem {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      typeof (parsed as { code?: unknown }).code === 'string'
+    ) {
+      return { ...(parsed as Problem), status };
+    }
+  } catch {
+    // Not JSON: a proxy or a crash page.
+  }
+  const snippet = text.trim().slice(0, 200);
+  return { status, code: `HTTP_${status}`, detail: snippet === '' ? `HTTP ${status}` : snippet };
+}
+
+function networkCodes(error: unknown): string[] {
+  const cause = (error as { cause?: unknown }).cause ?? error;
+  const direct = (cause as { code?: unknown }).code;
+  if (typeof direct === 'string') return [direct];
+  const nested = (cause as { errors?: unknown }).errors;
+  if (Array.isArray(nested)) {
+    return nested.map((e: unknown) => (e as { code?: unknown }).code).filter((c) => typeof c === 'string');
+  }
+  return [];
+}
+
+function classifyNetworkError(error: unknown): FailureKind {
+  const codes = networkCodes(error);
+  return codes.length > 0 && codes.every((code) => NOT_SENT_CODES.has(code)) ? 'not_sent' : 'unknown';
+}
+
+function describeNetworkError(error: unknown): string {
+  const codes = networkCodes(error);
+  if (codes.length > 0) return [...new Set(codes)].join(', ');
+  // fetch's own "fetch failed" says nothing; its cause says why (a refused port, a bad certificate…).
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof Error) return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}

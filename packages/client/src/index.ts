@@ -1,0 +1,21 @@
+/**
+ * @stella-orch/client — the typed HTTP client of the Stella Orchestrator and the worker SDK. No
+ * dependencies: only the HTTP contract of docs/api.md and the platform's `fetch`.
+ */
+export * from './api-error.js';
+export * from './backoff.js';
+export * from './client-options.js';
+export * from './completion-batcher.js';
+export * from './heartbeat-scheduler.js';
+export * from './http-transport.js';
+export * from './job-context.js';
+export * from './job-errors.js';
+export * from './job-handler.js';
+export * from './job-outcome.js';
+export * from './job-resources.js';
+export * from './lease-resources.js';
+export * from './logger.js';
+export * from './orchestrator-client.js';
+export * from './worker.js';
+export * from './worker-events.js';
+export * from './worker-options.js';

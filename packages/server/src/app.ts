@@ -1,0 +1,136 @@
+import swagger from '@fastify/swagger';
+import { JobService, type Ids, type JobServiceOptions, type JobStore, type Logger } from '@stella-orch/core';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { OrchestratorConfig } from './config.js';
+import { LeaseWaiter } from './lease-waiter.js';
+import { problemFor, sendProblem, toProblem } from './problem.js';
+import { resolveRequestContext } from './request-context.js';
+import { registerJobRoutes } from './routes/jobs.js';
+import { registerLeaseRoutes } from './routes/leases.js';
+import { registerRunRoutes } from './routes/runs.js';
+import { SHARED_SCHEMAS } from './schemas.js';
+import { systemIds } from './system-ports.js';
+
+/** The API's base path (SPEC §4). */
+export const API_PREFIX = '/api/v1/orchestrator';
+
+/** What the HTTP app is built from. */
+export interface AppDeps {
+  readonly store: JobStore;
+  readonly config: OrchestratorConfig;
+  readonly ids?: Ids;
+  /** Pino logger options or `false`; defaults to the config's log level. */
+  readonly logger?: boolean | { level: string };
+  /** How often a waiting lease call looks again without a wake-up. */
+  readonly leasePollIntervalMs?: number;
+}
+
+/** The HTTP app and the services it was built around. */
+export interface OrchestratorApp {
+  readonly app: FastifyInstance;
+  readonly jobs: JobService;
+  readonly waiter: LeaseWaiter;
+}
+
+/**
+ * Builds the Fastify app: schemas, the request-context hook, the routes and problem+json errors.
+ * Listening is the caller's business (tests use `app.inject`).
+ */
+export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
+  const { config, store } = deps;
+  const ids = deps.ids ?? systemIds;
+  const app = Fastify({
+    logger: deps.logger ?? (config.logLevel === 'silent' ? false : { level: config.logLevel }),
+    bodyLimit: config.maxPayloadBytes + 64 * 1024,
+    genReqId: () => ids.uuid(),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    return503OnClosing: true,
+  });
+  const serviceOptions: Partial<JobServiceOptions> = {
+    defaultLeaseDurationMs: config.defaultLeaseDurationMs,
+    defaultMaxAttempts: config.defaultMaxAttempts,
+    retryPolicy: config.retry,
+    maxPayloadBytes: config.maxPayloadBytes,
+  };
+  const jobs = new JobService({ store, ids }, serviceOptions);
+  const waiter = new LeaseWaiter(store);
+  // Release long-polling lease calls before the server waits for in-flight requests to end.
+  app.addHook('preClose', (done) => {
+    waiter.close();
+    done();
+  });
+
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Stella Orchestrator API',
+        version: '1.0.0',
+        description: 'Jobs, leases, runs and dead-letter entries of the Stella Orchestrator control plane.',
+      },
+      servers: [{ url: '/' }],
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json['$id'] === 'string' ? json['$id'] : `def-${i}`,
+    },
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const problem = toProblem(request, error);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, problem);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      problemFor(
+        request,
+        'ROUTE_NOT_FOUND',
+        `no endpoint ${request.method} ${request.url.split('?')[0] ?? ''}`,
+      ),
+    ),
+  );
+
+  app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async () => {
+    await store.checkReady();
+    return { status: 'ready' };
+  });
+  app.get('/.well-known/openapi', { schema: { hide: true } }, () => app.swagger());
+
+  await app.register(
+    (api, _options, done) => {
+      // The one seam of identity: every API route runs behind this hook, and no route reads identity itself.
+      api.decorateRequest('orchestratorContext', null);
+      api.addHook('onRequest', (request, _reply, next) => {
+        try {
+          request.orchestratorContext = resolveRequestContext(request);
+          next();
+        } catch (error) {
+          next(error as Error);
+        }
+      });
+      // A POST without a body (a bare `curl -X POST …/cancel`) is validated as an empty object.
+      api.addHook('preValidation', (request, _reply, next) => {
+        if (request.method === 'POST' && request.body === undefined) request.body = {};
+        next();
+      });
+      api.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+      registerJobRoutes(api, { jobs, store, maxBatchBodyBytes: config.maxBatchBodyBytes });
+      registerLeaseRoutes(api, {
+        jobs,
+        waiter,
+        maxLeaseWaitMs: config.maxLeaseWaitMs,
+        leasePollIntervalMs: deps.leasePollIntervalMs ?? 1_000,
+      });
+      registerRunRoutes(api, { store, ids });
+      done();
+    },
+    { prefix: API_PREFIX },
+  );
+  return { app, jobs, waiter };
+}
+
+export type { Logger };

@@ -1,0 +1,90 @@
+import { ERROR_CATALOGUE, isOrchestratorError, type ErrorCode, type FieldError } from '@stella-orch/core';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+/** An RFC 9457 problem document with the orchestrator's stable `code`. */
+export interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly detail: string;
+  readonly instance: string;
+  readonly traceId: string;
+  readonly errors?: readonly FieldError[];
+  readonly [extension: string]: unknown;
+}
+
+const PROBLEM_BASE = 'https://stella-ops.org/problems/';
+
+/** Builds the problem document of `code` for a request. */
+export function problemFor(
+  request: FastifyRequest,
+  code: ErrorCode,
+  detail: string,
+  extensions: Readonly<Record<string, unknown>> = {},
+): Problem {
+  const entry = ERROR_CATALOGUE[code];
+  return {
+    type: PROBLEM_BASE + code.toLowerCase().replaceAll('_', '-'),
+    title: entry.title,
+    status: entry.status,
+    code,
+    detail,
+    instance: request.url.split('?')[0] ?? request.url,
+    traceId: request.id,
+    ...extensions,
+  };
+}
+
+/** Sends a problem document. */
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
+};
+
+/**
+ * The one place that maps failures to HTTP: orchestrator errors by their catalogue code, Fastify's body
+ * and schema errors by theirs, and anything else to a 500 that reveals nothing internal.
+ */
+export function toProblem(request: FastifyRequest, error: unknown): Problem {
+  if (isOrchestratorError(error)) {
+    const { errors, ...details } = error.details ?? {};
+    return problemFor(request, error.code, error.message, {
+      ...(Object.keys(details).length > 0 ? { details } : {}),
+      ...(Array.isArray(errors) ? { errors } : {}),
+    });
+  }
+  const fastifyError = error as Partial<FastifyError>;
+  if (Array.isArray(fastifyError.validation)) {
+    const part = fastifyError.validationContext ?? 'body';
+    const errors: FieldError[] = fastifyError.validation.map((v) => {
+      const extra = v.params['additionalProperty'] ?? v.params['missingProperty'];
+      const base = `${part}${v.instancePath.replaceAll('/', '.')}`;
+      const path = typeof extra === 'string' ? `${base}.${extra}` : base;
+      const message =
+        v.keyword === 'additionalProperties' ? 'is not a known field' : (v.message ?? 'is not valid');
+      return { path, message };
+    });
+    return problemFor(request, 'VALIDATION_FAILED', errors.map((e) => `${e.path}: ${e.message}`).join('; '), {
+      errors,
+    });
+  }
+  const mapped = fastifyError.code === undefined ? undefined : FASTIFY_CODES[fastifyError.code];
+  if (mapped !== undefined)
+    return problemFor(request, mapped, fastifyError.message ?? ERROR_CATALOGUE[mapped].title);
+  if (
+    typeof fastifyError.statusCode === 'number' &&
+    fastifyError.statusCode >= 400 &&
+    fastifyError.statusCode < 500
+  ) {
+    return problemFor(request, 'VALIDATION_FAILED', fastifyError.message ?? 'bad request');
+  }
+  return problemFor(request, 'INTERNAL', 'an internal error occurred; see the server log for this traceId');
+}

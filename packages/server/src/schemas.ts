@@ -1,0 +1,180 @@
+import { JOB_LIMITS, JOB_STATUSES } from '@stella-orch/core';
+
+// JSON Schemas of the API: request validation, response serialisation and the OpenAPI document come
+// from these. Bodies refuse unknown fields.
+
+const nullableString = { type: ['string', 'null'] } as const;
+const timestamp = { type: 'string', format: 'date-time' } as const;
+const nullableTimestamp = { type: ['string', 'null'], format: 'date-time' } as const;
+const identifier = { type: 'string', minLength: 1, maxLength: 256 } as const;
+
+export const jobFailureSchema = {
+  $id: 'JobFailure',
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'message', 'retryable'],
+  properties: {
+    type: { type: 'string', minLength: 1, maxLength: 200 },
+    message: { type: 'string', maxLength: 8_000 },
+    retryable: { type: 'boolean' },
+    retryAfterMs: { type: 'integer', minimum: 0, maximum: 86_400_000 },
+    details: {},
+  },
+} as const;
+
+export const leaseSchema = {
+  $id: 'Lease',
+  type: 'object',
+  required: ['leaseId', 'fencingToken', 'leaseUntil', 'workerId'],
+  properties: {
+    leaseId: { type: 'string' },
+    fencingToken: { type: 'integer' },
+    leaseUntil: timestamp,
+    workerId: { type: 'string' },
+  },
+} as const;
+
+export const jobSchema = {
+  $id: 'Job',
+  type: 'object',
+  required: [
+    'jobId',
+    'tenantId',
+    'jobType',
+    'status',
+    'attempt',
+    'maxAttempts',
+    'payloadDigest',
+    'createdAt',
+  ],
+  properties: {
+    jobId: { type: 'string' },
+    tenantId: { type: 'string' },
+    projectId: nullableString,
+    sourceId: nullableString,
+    runId: nullableString,
+    jobType: { type: 'string' },
+    priority: { type: 'integer' },
+    payload: {},
+    payloadDigest: { type: 'string' },
+    dependsOn: { type: 'array', items: { type: 'string' } },
+    status: { type: 'string', enum: [...JOB_STATUSES] },
+    attempt: { type: 'integer' },
+    maxAttempts: { type: 'integer' },
+    idempotencyKey: nullableString,
+    correlationId: { type: 'string' },
+    notBefore: nullableTimestamp,
+    nextEligibleAt: timestamp,
+    lease: { anyOf: [{ $ref: 'Lease#' }, { type: 'null' }] },
+    cancelRequested: { type: 'boolean' },
+    replayOf: nullableString,
+    lastError: { anyOf: [{ $ref: 'JobFailure#' }, { type: 'null' }] },
+    progress: {},
+    result: {},
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    startedAt: nullableTimestamp,
+    completedAt: nullableTimestamp,
+  },
+} as const;
+
+export const problemSchema = {
+  $id: 'Problem',
+  type: 'object',
+  required: ['type', 'title', 'status', 'code', 'detail'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    code: { type: 'string' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+    traceId: { type: 'string' },
+    errors: {
+      type: 'array',
+      items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
+    },
+    details: { type: 'object', additionalProperties: true },
+  },
+} as const;
+
+export const jobSubmissionSchema = {
+  $id: 'JobSubmission',
+  type: 'object',
+  additionalProperties: false,
+  required: ['jobType'],
+  properties: {
+    jobType: { type: 'string', minLength: 1, maxLength: 128 },
+    payload: {},
+    priority: { type: 'integer', minimum: JOB_LIMITS.minPriority, maximum: JOB_LIMITS.maxPriority },
+    maxAttempts: { type: 'integer', minimum: 1, maximum: JOB_LIMITS.maxAttemptsLimit },
+    idempotencyKey: identifier,
+    correlationId: identifier,
+    projectId: identifier,
+    sourceId: identifier,
+    runId: identifier,
+    notBefore: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+export const runSchema = {
+  $id: 'Run',
+  type: 'object',
+  required: ['runId', 'tenantId', 'name', 'status', 'counts', 'total', 'createdAt'],
+  properties: {
+    runId: { type: 'string' },
+    tenantId: { type: 'string' },
+    name: { type: 'string' },
+    sourceId: nullableString,
+    status: { type: 'string', enum: ['empty', 'active', 'succeeded', 'failed', 'canceled'] },
+    counts: { type: 'object', additionalProperties: { type: 'integer' } },
+    total: { type: 'integer' },
+    createdAt: timestamp,
+  },
+} as const;
+
+/** Schemas registered with `addSchema`, referenced as `Name#`. */
+export const SHARED_SCHEMAS = [
+  leaseSchema,
+  jobFailureSchema,
+  jobSchema,
+  problemSchema,
+  jobSubmissionSchema,
+  runSchema,
+];
+
+/** A `{ items, next_page_token }` page of `ref`. */
+export function pageOf(ref: string) {
+  return {
+    type: 'object',
+    required: ['items', 'next_page_token'],
+    properties: { items: { type: 'array', items: { $ref: `${ref}#` } }, next_page_token: nullableString },
+  } as const;
+}
+
+/** Error responses every route may give. */
+export function withProblems<T extends Record<number, unknown>>(
+  responses: T,
+  codes: readonly number[] = [400, 404, 409],
+) {
+  const problems: Record<number, unknown> = {};
+  for (const code of codes) problems[code] = { $ref: 'Problem#' };
+  return { ...problems, ...responses };
+}
+
+export const pageQuerySchema = {
+  page_size: { type: 'string', pattern: '^[0-9]{1,4}$' },
+  page_token: { type: 'string', maxLength: 512 },
+} as const;
+
+export const jobIdParams = {
+  type: 'object',
+  required: ['jobId'],
+  properties: { jobId: { type: 'string', maxLength: 64 } },
+} as const;
+
+export const leaseIdParams = {
+  type: 'object',
+  required: ['leaseId'],
+  properties: { leaseId: { type: 'string', maxLength: 64 } },
+} as const;

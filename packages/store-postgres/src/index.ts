@@ -1,0 +1,14 @@
+export { JOBS_READY_CHANNEL } from './jobs-ready-notifier.js';
+export {
+  LATEST_SCHEMA_VERSION,
+  migrate,
+  MIGRATIONS,
+  type Migration,
+  type MigrationReport,
+} from './migrator.js';
+export { openLedger, type Ledger, type OpenLedgerOptions } from './open-ledger.js';
+export { PgliteDriver } from './pglite-driver.js';
+export { PostgresDriver, type PostgresDriverOptions } from './postgres-driver.js';
+export { PostgresJobStore, type PostgresJobStoreOptions } from './postgres-job-store.js';
+export type { DriverCapabilities, SqlDriver, SqlExecutor } from './sql-driver.js';
+export { classifyDriverError, isSqlError, SqlError } from './sql-errors.js';

@@ -1,0 +1,102 @@
+import {
+  OrchestratorError,
+  validationError,
+  type CreatedJob,
+  type FieldError,
+  type NewJob,
+} from '@stella-orch/core';
+import { isUuid } from './ledger-errors.js';
+import type { JobsReadyNotifier } from './jobs-ready-notifier.js';
+import {
+  insertJobs,
+  INSERT_BATCH_SIZE,
+  selectJobsByIdempotencyKey,
+  type CreationRecord,
+} from './queries/create-jobs.js';
+import { mapJob, type JobRow } from './row-mappers.js';
+import { isSqlError } from './sql-errors.js';
+import type { SqlExecutor } from './sql-driver.js';
+
+function checkNewJobs(jobs: readonly NewJob[]): void {
+  const errors: FieldError[] = [];
+  jobs.forEach((job, i) => {
+    if (!isUuid(job.jobId)) errors.push({ path: `jobs[${i}].jobId`, message: 'must be a UUID' });
+    if (job.replayOf !== null && !isUuid(job.replayOf))
+      errors.push({ path: `jobs[${i}].replayOf`, message: 'must be a UUID' });
+    if (job.dependsOn.length > 0) {
+      // Refused rather than ignored: running a child before its parents would be silently wrong.
+      errors.push({
+        path: `jobs[${i}].dependsOn`,
+        message: 'dependencies are not supported by this ledger yet',
+      });
+    }
+  });
+  if (errors.length > 0) throw validationError(errors);
+}
+
+function runNotFound(error: unknown, jobs: readonly NewJob[]): unknown {
+  if (!isSqlError(error, '23503', 'jobs_run_fk')) return error;
+  const runIds = [...new Set(jobs.flatMap((job) => (job.runId === null ? [] : [job.runId])))];
+  const which = runIds.length === 1 ? `run ${runIds[0]}` : `one of the runs ${runIds.join(', ')}`;
+  return new OrchestratorError('RUN_NOT_FOUND', `${which} does not exist`, {
+    details: { runIds },
+    cause: error,
+  });
+}
+
+/**
+ * Inserts jobs inside the caller's transaction, in statements of up to {@link INSERT_BATCH_SIZE} rows. A
+ * job whose idempotency key exists with the same request digest comes back as it is (`created: false`);
+ * with another digest the whole call fails, and the caller's transaction rolls back everything. When
+ * anything was created, a NOTIFY (sent by the insert, delivered on commit) wakes other processes.
+ *
+ * @throws OrchestratorError `IDEMPOTENCY_CONFLICT`, `RUN_NOT_FOUND`, `VALIDATION_FAILED`
+ */
+export async function insertNewJobs(
+  tx: SqlExecutor,
+  tenantId: string,
+  jobs: readonly NewJob[],
+  record: CreationRecord,
+  notifier: JobsReadyNotifier,
+): Promise<CreatedJob[]> {
+  checkNewJobs(jobs);
+  const wakeUp = { channel: notifier.channel, payload: notifier.payload(tenantId) };
+  const results: CreatedJob[] = [];
+  for (let start = 0; start < jobs.length; start += INSERT_BATCH_SIZE) {
+    const chunk = jobs.slice(start, start + INSERT_BATCH_SIZE);
+    let rows: JobRow[];
+    try {
+      rows = await insertJobs(tx, tenantId, chunk, record, wakeUp);
+    } catch (error) {
+      throw runNotFound(error, chunk);
+    }
+    const inserted = new Map(rows.map((row) => [row.job_id, row]));
+    const skippedKeys = chunk.flatMap((job) =>
+      inserted.has(job.jobId.toLowerCase()) || job.idempotencyKey === null ? [] : [job.idempotencyKey],
+    );
+    const existing =
+      skippedKeys.length === 0
+        ? []
+        : await selectJobsByIdempotencyKey(tx, tenantId, [...new Set(skippedKeys)]);
+    const byKey = new Map(existing.map((row) => [row.idempotency_key, row]));
+    for (const job of chunk) {
+      const row = inserted.get(job.jobId.toLowerCase());
+      if (row !== undefined) {
+        results.push({ job: mapJob(row), created: true });
+        continue;
+      }
+      const earlier = job.idempotencyKey === null ? undefined : byKey.get(job.idempotencyKey);
+      if (earlier === undefined)
+        throw new OrchestratorError('INTERNAL', `job ${job.jobId} was neither written nor found`);
+      if (earlier.request_digest !== job.requestDigest) {
+        throw new OrchestratorError(
+          'IDEMPOTENCY_CONFLICT',
+          `idempotency key ${job.idempotencyKey ?? ''} was already used for another request (job ${earlier.job_id})`,
+          { details: { idempotencyKey: job.idempotencyKey, jobId: earlier.job_id } },
+        );
+      }
+      results.push({ job: mapJob(earlier), created: false });
+    }
+  }
+  return results;
+}

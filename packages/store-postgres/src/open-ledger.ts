@@ -1,0 +1,50 @@
+import type { Logger } from '@stella-orch/core';
+import { migrate } from './migrator.js';
+import { PgliteDriver } from './pglite-driver.js';
+import { PostgresDriver } from './postgres-driver.js';
+import { PostgresJobStore } from './postgres-job-store.js';
+import type { SqlDriver } from './sql-driver.js';
+
+/** Where the ledger lives. */
+export interface OpenLedgerOptions {
+  /** A PostgreSQL server (`postgres://…`); when absent, the embedded PGlite is used. */
+  readonly databaseUrl?: string;
+  /** PGlite's data directory; in memory when absent too (nothing survives the process). */
+  readonly dataDir?: string;
+  /** Apply pending migrations first (default `true`). */
+  readonly migrate?: boolean;
+  readonly logger?: Logger;
+}
+
+/** An open ledger: the driver (for other adapters sharing the database) and the job store. */
+export interface Ledger {
+  readonly driver: SqlDriver;
+  /** Closing the store closes the driver too. */
+  readonly store: PostgresJobStore;
+}
+
+/**
+ * Opens the job ledger: PostgreSQL when `databaseUrl` is given, otherwise PGlite (on `dataDir`, or in
+ * memory), migrated unless `migrate: false`.
+ * @throws OrchestratorError `STORE_UNAVAILABLE` when the database cannot be opened or its schema is newer
+ */
+export async function openLedger(options: OpenLedgerOptions = {}): Promise<Ledger> {
+  const driver: SqlDriver =
+    options.databaseUrl === undefined
+      ? await PgliteDriver.open(options.dataDir)
+      : new PostgresDriver({
+          databaseUrl: options.databaseUrl,
+          ...(options.logger === undefined ? {} : { logger: options.logger }),
+        });
+  try {
+    if (options.migrate !== false) await migrate(driver);
+  } catch (error) {
+    await driver.close();
+    throw error;
+  }
+  const store = new PostgresJobStore(driver, {
+    ownsDriver: true,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  return { driver, store };
+}

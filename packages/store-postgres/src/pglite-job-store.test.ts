@@ -1,0 +1,22 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jobStoreConformance } from '@stella-orch/testing';
+import { openLedger } from './open-ledger.js';
+
+jobStoreConformance('PGlite in memory', async () => {
+  const { store } = await openLedger();
+  return { store, cleanup: () => store.close() };
+});
+
+jobStoreConformance('PGlite on a data directory', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'stella-orch-pglite-'));
+  const { store } = await openLedger({ dataDir });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+});

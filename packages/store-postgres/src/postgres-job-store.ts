@@ -1,0 +1,109 @@
+import {
+  OrchestratorError,
+  silentLogger,
+  type JobStore,
+  type Logger,
+  type ReapedLease,
+  type TenantJobStore,
+} from '@stella-orch/core';
+import { JobsReadyNotifier } from './jobs-ready-notifier.js';
+import type { LedgerContext } from './ledger-context.js';
+import { runLedgerOperation } from './ledger-errors.js';
+import { LATEST_SCHEMA_VERSION } from './migrator.js';
+import { PostgresTenantJobStore } from './postgres-tenant-job-store.js';
+import { reapExpiredLeases } from './queries/reap-expired-leases.js';
+import { selectSchemaVersion } from './queries/schema-version.js';
+import type { SqlDriver } from './sql-driver.js';
+
+/** Settings of a {@link PostgresJobStore}. */
+export interface PostgresJobStoreOptions {
+  readonly logger?: Logger;
+  /** Whether {@link PostgresJobStore.close} closes the driver too (set by `openLedger`). */
+  readonly ownsDriver?: boolean;
+}
+
+/**
+ * The job ledger on PostgreSQL or PGlite (same SQL): the {@link JobStore} port. The hot paths — create,
+ * lease, heartbeat, complete — are one statement each (create: one short transaction), with their history
+ * rows and outbox events written in the same statement.
+ */
+export class PostgresJobStore implements JobStore {
+  readonly #ctx: LedgerContext;
+  readonly #ownsDriver: boolean;
+  #closed = false;
+
+  /**
+   * @param driver - a migrated database (see `migrate` / `openLedger`)
+   * @param options - logger, and whether closing the store closes the driver
+   */
+  constructor(driver: SqlDriver, options: PostgresJobStoreOptions = {}) {
+    const logger = (options.logger ?? silentLogger).child({ component: 'postgres-job-store' });
+    this.#ctx = { driver, logger, notifier: new JobsReadyNotifier(driver, logger) };
+    this.#ownsDriver = options.ownsDriver ?? false;
+  }
+
+  /** The database this store writes to. */
+  get driver(): SqlDriver {
+    return this.#ctx.driver;
+  }
+
+  /**
+   * The operations of one tenant.
+   * @throws OrchestratorError `VALIDATION_FAILED` for an empty tenant id
+   */
+  forTenant(tenantId: string): TenantJobStore {
+    if (tenantId.length === 0) {
+      throw new OrchestratorError('VALIDATION_FAILED', 'the tenant id is empty', {
+        details: { errors: [{ path: 'tenantId', message: 'must not be empty' }] },
+      });
+    }
+    return new PostgresTenantJobStore(this.#ctx, tenantId);
+  }
+
+  /** @inheritdoc */
+  async reapExpiredLeases(params: {
+    readonly limit: number;
+    readonly retryDelaysMs: readonly number[];
+  }): Promise<ReapedLease[]> {
+    if (params.limit < 1) return [];
+    const rows = await runLedgerOperation(() =>
+      reapExpiredLeases(this.#ctx.driver, {
+        limit: Math.floor(params.limit),
+        retryDelaysMs: params.retryDelaysMs.map((ms) => Math.max(0, Math.round(ms))),
+      }),
+    );
+    return rows.map((row) => ({ tenantId: row.tenant_id, jobId: row.job_id, disposition: row.disposition }));
+  }
+
+  /** @inheritdoc */
+  onJobsReady(listener: (tenantId: string) => void): () => void {
+    return this.#ctx.notifier.subscribe(listener);
+  }
+
+  /** @inheritdoc */
+  async checkReady(): Promise<void> {
+    let version: number;
+    try {
+      version = await selectSchemaVersion(this.#ctx.driver);
+    } catch (error) {
+      throw new OrchestratorError('STORE_UNAVAILABLE', 'the job ledger does not answer or has no schema', {
+        cause: error,
+      });
+    }
+    if (version !== LATEST_SCHEMA_VERSION) {
+      throw new OrchestratorError(
+        'STORE_UNAVAILABLE',
+        `the ledger schema is at version ${version}, this code needs ${LATEST_SCHEMA_VERSION}`,
+        { details: { databaseVersion: version, knownVersion: LATEST_SCHEMA_VERSION } },
+      );
+    }
+  }
+
+  /** Stops listening for wake-ups and, when it owns the driver, closes it. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#ctx.notifier.close();
+    if (this.#ownsDriver) await this.#ctx.driver.close();
+  }
+}

@@ -1,0 +1,50 @@
+import type { JobStore } from '@stella-orch/core';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { completionTests } from './job-store-completion.testsuite.js';
+import type { ConformanceContext } from './job-store-fixtures.js';
+import { leasingTests } from './job-store-leasing.testsuite.js';
+import { operationTests } from './job-store-operations.testsuite.js';
+import { submissionTests } from './job-store-submission.testsuite.js';
+
+/** Makes the store under test, and removes what it made. */
+export type JobStoreFactory = () => Promise<{ readonly store: JobStore; cleanup(): Promise<void> }>;
+
+/**
+ * The conformance suite of the {@link JobStore} port: every adapter must pass it unchanged. One store is
+ * made per suite; every test works in a tenant of its own, so tests never see each other's jobs (the
+ * lease reaper, which spans tenants, is checked on the test's own tenant only).
+ *
+ * @param name - the adapter under test, as the suite's title
+ * @param factory - makes the store (called once, before the tests) and its cleanup (after them)
+ */
+export function jobStoreConformance(name: string, factory: JobStoreFactory): void {
+  describe(`JobStore conformance: ${name}`, () => {
+    let made: Awaited<ReturnType<JobStoreFactory>> | undefined;
+    const ctx: ConformanceContext = {
+      get store(): JobStore {
+        if (made === undefined) throw new Error('the store under test was not made (see beforeAll)');
+        return made.store;
+      },
+    };
+
+    beforeAll(async () => {
+      made = await factory();
+    });
+    afterAll(async () => {
+      await made?.cleanup();
+    });
+
+    describe('submission', () => {
+      submissionTests(ctx);
+    });
+    describe('leasing', () => {
+      leasingTests(ctx);
+    });
+    describe('completion', () => {
+      completionTests(ctx);
+    });
+    describe('operations', () => {
+      operationTests(ctx);
+    });
+  });
+}
