@@ -12,3 +12,4 @@ export { PostgresDriver, type PostgresDriverOptions } from './postgres-driver.js
 export { PostgresJobStore, type PostgresJobStoreOptions } from './postgres-job-store.js';
 export type { DriverCapabilities, SqlDriver, SqlExecutor } from './sql-driver.js';
 export { classifyDriverError, isSqlError, SqlError } from './sql-errors.js';
+export { dumpSchema } from './schema-dump.js';
