@@ -11,6 +11,7 @@ export const ERROR_CATALOGUE = {
   JOB_NOT_FOUND: { status: 404, title: 'No such job' },
   RUN_NOT_FOUND: { status: 404, title: 'No such run' },
   DEAD_LETTER_NOT_FOUND: { status: 404, title: 'No such dead-letter entry' },
+  AUDIT_ENTRY_NOT_FOUND: { status: 404, title: 'No such audit entry' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such endpoint' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'The method is not allowed on this resource' },
   INVALID_TRANSITION: { status: 409, title: 'The job cannot make this state change' },

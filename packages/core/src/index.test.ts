@@ -4,6 +4,21 @@ import * as core from './index.js';
 describe('the public surface of @stella-orch/core', () => {
   it('exports the runtime API of every module', () => {
     const expected = [
+      // audit-chain
+      'AUDIT_VERIFY_PAGE_SIZE',
+      'verifyAuditChain',
+      'verifyAuditTrail',
+      // audit-entry
+      'GENESIS_PREV_HASH',
+      'JOB_AUDIT_ACTIONS',
+      'auditMetadataOf',
+      'checkAuditRecord',
+      'computeAuditHash',
+      'jobAuditRecord',
+      'jobAuditState',
+      'sealAuditEntry',
+      // audit-service
+      'AuditService',
       // backoff
       'DEFAULT_RETRY_POLICY',
       'MAX_RETRY_AFTER_MS',
@@ -17,6 +32,7 @@ describe('the public surface of @stella-orch/core', () => {
       'sha256Digest',
       // cursor
       'DEFAULT_PAGE_SIZE',
+      'MAX_LEASE_BATCH_SIZE',
       'MAX_PAGE_SIZE',
       'decodePageToken',
       'encodePageToken',
@@ -42,6 +58,10 @@ describe('the public surface of @stella-orch/core', () => {
       'JOB_LIMITS',
       'checkJobSubmission',
       'toNewJob',
+      // operator-metadata
+      'OPERATOR_METADATA_LIMITS',
+      'checkOperatorMetadata',
+      'operatorTextProblem',
       // ports
       'silentLogger',
     ];

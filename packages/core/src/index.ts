@@ -1,3 +1,7 @@
+export * from './audit-chain.js';
+export * from './audit-entry.js';
+export * from './audit-service.js';
+export * from './audit-trail.js';
 export * from './backoff.js';
 export * from './canonical-json.js';
 export * from './cursor.js';
@@ -7,5 +11,7 @@ export * from './job-service.js';
 export * from './job-state.js';
 export * from './job-store.js';
 export * from './job-submission.js';
+export { MAX_LEASE_BATCH_SIZE } from './lease-batch.js';
+export * from './operator-metadata.js';
 export * from './ports.js';
 export * from './request-context.js';

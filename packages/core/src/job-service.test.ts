@@ -12,7 +12,10 @@ import {
 import type {
   CompleteJobParams,
   CompletedJob,
+  CompletionResult,
   CreatedJob,
+  HeartbeatParams as StoreHeartbeatParams,
+  HeartbeatResult,
   JobStore,
   LeasedJob,
   LeaseState,
@@ -75,6 +78,8 @@ class FakeJobStore implements JobStore {
   readonly tenantsAsked: string[] = [];
   /** When set, every tenant operation rejects with it. */
   failWith: Error | undefined;
+  /** When set, batch operations answer one item too few (a broken adapter). */
+  answerShort = false;
 
   forTenant(tenantId: string): TenantJobStore {
     this.tenantsAsked.push(tenantId);
@@ -131,6 +136,39 @@ class FakeJobStore implements JobStore {
           job: fakeJob({ tenantId, status: params.outcome === 'failed' ? 'pending' : params.outcome }),
           disposition: params.outcome === 'failed' ? 'retry_scheduled' : params.outcome,
         })),
+      // A lease id starting with `lost` is not current; every other one completes.
+      completeJobs: (params) =>
+        record('completeJobs', params, (): CompletionResult[] =>
+          this.#short(
+            params.completions.map(({ leaseId, outcome }) =>
+              leaseId.startsWith('lost')
+                ? { ok: false, leaseId, error: new OrchestratorError('LEASE_LOST', `${leaseId} is gone`) }
+                : {
+                    ok: true,
+                    leaseId,
+                    job: fakeJob({ tenantId, status: outcome === 'failed' ? 'pending' : outcome }),
+                    disposition: outcome === 'failed' ? 'retry_scheduled' : outcome,
+                  },
+            ),
+          ),
+        ),
+      extendLeases: (params) =>
+        record('extendLeases', params, (): HeartbeatResult[] =>
+          this.#short(
+            params.heartbeats.map(({ leaseId }) =>
+              leaseId.startsWith('lost')
+                ? { ok: false, leaseId, error: new OrchestratorError('LEASE_LOST', `${leaseId} is gone`) }
+                : {
+                    ok: true,
+                    leaseId,
+                    jobId: `job-of-${leaseId}`,
+                    leaseUntil: NOW,
+                    cancelRequested: false,
+                    status: 'running',
+                  },
+            ),
+          ),
+        ),
       createRun: (params) =>
         record('createRun', params, () => ({
           run: {
@@ -150,6 +188,10 @@ class FakeJobStore implements JobStore {
       listDeadLetters: (query) =>
         record('listDeadLetters', query, () => ({ items: [], nextPageToken: null })),
     };
+  }
+
+  #short<T>(answers: T[]): T[] {
+    return this.answerShort ? answers.slice(1) : answers;
   }
 
   reapExpiredLeases(params: { readonly limit: number; readonly retryDelaysMs: readonly number[] }) {
@@ -939,18 +981,190 @@ describe('JobService.completeJob', () => {
   });
 });
 
+describe('JobService.completeJobs', () => {
+  const failure: JobFailure = { type: 'HttpTimeout', message: 'upstream timed out', retryable: true };
+  const policySchedule = (random: number) => retryDelaySchedule(DEFAULT_RETRY_POLICY, 100, () => random);
+  type Batch = { completions: CompleteJobParams[] };
+
+  it('hands every completion to the ledger in one call, in input order', async () => {
+    const { store, service } = setup();
+    const results = await service.completeJobs(CTX, [
+      { leaseId: 'a', fencingToken: 1, outcome: 'succeeded', result: { rows: 1 } },
+      { leaseId: 'b', fencingToken: 2, outcome: 'failed', error: failure },
+      { leaseId: 'c', fencingToken: 3, outcome: 'canceled' },
+    ]);
+    const { completions } = store.only('completeJobs') as Batch;
+    expect(completions.map((c) => ({ ...c, retryDelaysMs: 'schedule' }))).toEqual([
+      { leaseId: 'a', fencingToken: 1, outcome: 'succeeded', result: { rows: 1 }, retryDelaysMs: 'schedule' },
+      { leaseId: 'b', fencingToken: 2, outcome: 'failed', error: failure, retryDelaysMs: 'schedule' },
+      { leaseId: 'c', fencingToken: 3, outcome: 'canceled', retryDelaysMs: 'schedule' },
+    ]);
+    expect(results).toMatchObject([
+      { ok: true, leaseId: 'a', disposition: 'succeeded' },
+      { ok: true, leaseId: 'b', disposition: 'retry_scheduled' },
+      { ok: true, leaseId: 'c', disposition: 'canceled' },
+    ]);
+  });
+
+  it('gives every completion a schedule of its own: its own jitter draws, its own retryAfterMs', async () => {
+    let draws = 0;
+    // The first schedule draws 0 (no jitter), the second 0.5, the third 0 again.
+    const { store, ids, service } = setup({}, () => (Math.floor(draws++ / 100) === 1 ? 0.5 : 0));
+    await service.completeJobs(CTX, [
+      { leaseId: 'a', fencingToken: 1, outcome: 'failed', error: failure },
+      { leaseId: 'b', fencingToken: 1, outcome: 'failed', error: failure },
+      { leaseId: 'c', fencingToken: 1, outcome: 'failed', error: { ...failure, retryAfterMs: 42_000 } },
+    ]);
+    const [a, b, c] = (store.only('completeJobs') as Batch).completions;
+    expect(a!.retryDelaysMs).toEqual(policySchedule(0));
+    expect(b!.retryDelaysMs).toEqual(policySchedule(0.5));
+    expect(b!.retryDelaysMs.slice(0, 3)).toEqual([900, 1_800, 3_600]);
+    expect(c!.retryDelaysMs).toHaveLength(100);
+    expect(new Set(c!.retryDelaysMs)).toEqual(new Set([42_000]));
+    expect(ids.randomCalls).toBe(300);
+  });
+
+  it('answers a malformed item with its own VALIDATION_FAILED and sends only the others', async () => {
+    const { store, service } = setup();
+    const results = await service.completeJobs(CTX, [
+      { leaseId: 'a', fencingToken: 1, outcome: 'succeeded' },
+      { leaseId: 'b', fencingToken: 1, outcome: 'failed' },
+      { leaseId: 'c', fencingToken: 1, outcome: 'succeeded', error: failure },
+      { leaseId: 'd', fencingToken: 1, outcome: 'failed', error: failure },
+    ]);
+    expect((store.only('completeJobs') as Batch).completions.map((c) => c.leaseId)).toEqual(['a', 'd']);
+    expect(results.map((r) => [r.leaseId, r.ok])).toEqual([
+      ['a', true],
+      ['b', false],
+      ['c', false],
+      ['d', true],
+    ]);
+    const [, b, c] = results;
+    expect(b!.ok ? null : fieldErrors(b!.error)).toEqual([
+      { path: 'error', message: 'is required when outcome is failed' },
+    ]);
+    expect(c!.ok ? null : fieldErrors(c!.error)).toEqual([
+      { path: 'error', message: 'is only allowed when outcome is failed' },
+    ]);
+  });
+
+  it('does not call the ledger when no item is valid', async () => {
+    const { store, ids, service } = setup();
+    const results = await service.completeJobs(CTX, [{ leaseId: 'a', fencingToken: 1, outcome: 'failed' }]);
+    expect(results).toMatchObject([{ ok: false, leaseId: 'a', error: { code: 'VALIDATION_FAILED' } }]);
+    expect(store.calls).toEqual([]);
+    expect(ids.randomCalls).toBe(0);
+  });
+
+  it('passes LEASE_LOST answers of the ledger through, in place', async () => {
+    const { service } = setup();
+    const results = await service.completeJobs(CTX, [
+      { leaseId: 'lost-1', fencingToken: 1, outcome: 'succeeded' },
+      { leaseId: 'b', fencingToken: 1, outcome: 'failed' },
+      { leaseId: 'c', fencingToken: 1, outcome: 'succeeded' },
+    ]);
+    expect(results.map((r) => (r.ok ? r.leaseId : `${r.leaseId}:${r.error.code}`))).toEqual([
+      'lost-1:LEASE_LOST',
+      'b:VALIDATION_FAILED',
+      'c',
+    ]);
+  });
+
+  it('accepts 1 to 500 completions and refuses an empty or larger batch whole', async () => {
+    const item = { leaseId: 'a', fencingToken: 1, outcome: 'succeeded' } as const;
+    const message = { path: 'completions', message: 'must hold 1 to 500 items' };
+    const { store, service } = setup();
+    expect(
+      await service.completeJobs(
+        CTX,
+        Array.from({ length: 500 }, () => item),
+      ),
+    ).toHaveLength(500);
+    expect((store.only('completeJobs') as Batch).completions).toHaveLength(500);
+    for (const size of [0, 501]) {
+      const { store: untouched, service: other } = setup();
+      const items = Array.from({ length: size }, () => item);
+      expect(fieldErrors(await rejection(other.completeJobs(CTX, items)))).toEqual([message]);
+      expect(untouched.calls).toEqual([]);
+    }
+  });
+
+  it('rejects the whole call when the ledger fails, or answers the wrong number of items', async () => {
+    const { store, service } = setup();
+    store.failWith = new OrchestratorError('STORE_UNAVAILABLE', 'down');
+    const items = [{ leaseId: 'a', fencingToken: 1, outcome: 'succeeded' } as const];
+    await expect(service.completeJobs(CTX, items)).rejects.toBe(store.failWith);
+    store.failWith = undefined;
+    store.answerShort = true;
+    expect((await rejection(service.completeJobs(CTX, items))).code).toBe('INTERNAL');
+  });
+});
+
+describe('JobService.extendLeases', () => {
+  type Batch = { heartbeats: StoreHeartbeatParams[] };
+
+  it('extends every lease in one call: the default or its own duration, its progress', async () => {
+    const { store, service } = setup();
+    const results = await service.extendLeases(CTX, [
+      { leaseId: 'a', fencingToken: 1 },
+      { leaseId: 'b', fencingToken: 2, leaseDurationMs: 60_000, progress: { done: 1 } },
+      { leaseId: 'lost-c', fencingToken: 3, progress: null },
+    ]);
+    expect((store.only('extendLeases') as Batch).heartbeats).toEqual([
+      { leaseId: 'a', fencingToken: 1, leaseDurationMs: 30_000 },
+      { leaseId: 'b', fencingToken: 2, leaseDurationMs: 60_000, progress: { done: 1 } },
+      { leaseId: 'lost-c', fencingToken: 3, leaseDurationMs: 30_000, progress: null },
+    ]);
+    expect(results).toMatchObject([
+      { ok: true, leaseId: 'a', jobId: 'job-of-a', cancelRequested: false },
+      { ok: true, leaseId: 'b', jobId: 'job-of-b' },
+      { ok: false, leaseId: 'lost-c', error: { code: 'LEASE_LOST' } },
+    ]);
+  });
+
+  it('answers a bad duration with that item’s VALIDATION_FAILED', async () => {
+    const { store, service } = setup();
+    const results = await service.extendLeases(CTX, [
+      { leaseId: 'a', fencingToken: 1, leaseDurationMs: 999 },
+      { leaseId: 'b', fencingToken: 1 },
+    ]);
+    expect((store.only('extendLeases') as Batch).heartbeats.map((h) => h.leaseId)).toEqual(['b']);
+    const [a, b] = results;
+    expect(a!.ok ? null : fieldErrors(a!.error)).toEqual([
+      { path: 'leaseDurationMs', message: 'must be an integer from 1000 to 3600000' },
+    ]);
+    expect(b).toMatchObject({ ok: true, leaseId: 'b' });
+  });
+
+  it('refuses an empty batch and one of more than 500', async () => {
+    for (const size of [0, 501]) {
+      const { store, service } = setup();
+      const items = Array.from({ length: size }, () => ({ leaseId: 'a', fencingToken: 1 }));
+      expect(fieldErrors(await rejection(service.extendLeases(CTX, items)))).toEqual([
+        { path: 'heartbeats', message: 'must hold 1 to 500 items' },
+      ]);
+      expect(store.calls).toEqual([]);
+    }
+  });
+});
+
 describe('JobService.cancelJob', () => {
-  it('passes the reason and the actor', async () => {
+  it('passes the reason, the actor and the audit metadata', async () => {
     const { store, service } = setup();
     const job = await service.cancelJob(CTX, 'job-7', 'duplicate');
-    expect(store.only('cancelJob')).toEqual({ jobId: 'job-7', reason: 'duplicate', actor: ACTOR });
+    expect(store.only('cancelJob')).toEqual({
+      jobId: 'job-7',
+      reason: 'duplicate',
+      actor: ACTOR,
+      audit: { correlationId: 'corr-ctx' },
+    });
     expect(job.status).toBe('canceled');
   });
 
   it('defaults the reason', async () => {
     const { store, service } = setup();
     await service.cancelJob(CTX, 'job-7', undefined);
-    expect(store.only('cancelJob')).toEqual({ jobId: 'job-7', reason: 'canceled by operator', actor: ACTOR });
+    expect((store.only('cancelJob') as { reason: string }).reason).toBe('canceled by operator');
   });
 
   it('keeps an empty reason', async () => {
@@ -968,6 +1182,7 @@ describe.each(['retryJob', 'replayJob'] as const)('JobService.%s', (method) => {
       jobId: 'job-1',
       newJob: { jobId: 'uuid-1', correlationId: 'corr-ctx', idempotencyKey: null },
       actor: ACTOR,
+      audit: { correlationId: 'corr-ctx' },
     });
     expect(created.job.replayOf).toBe('job-1');
   });
@@ -995,6 +1210,36 @@ describe.each(['retryJob', 'replayJob'] as const)('JobService.%s', (method) => {
     const notFound = new OrchestratorError('JOB_NOT_FOUND', 'no such job');
     store.failWith = notFound;
     await expect(service[method](CTX, 'job-1')).rejects.toBe(notFound);
+  });
+});
+
+describe.each(['cancelJob', 'retryJob', 'replayJob'] as const)('JobService.%s audit metadata', (method) => {
+  const call = (service: JobService, ctx: RequestContext) =>
+    method === 'cancelJob' ? service.cancelJob(ctx, 'job-1', undefined) : service[method](ctx, 'job-1');
+
+  it('hands the credentials’ and the request’s reason and ticket to the ledger, both', async () => {
+    const { store, service } = setup();
+    await call(service, {
+      ...CTX,
+      operator: { reason: 'maintenance', ticket: 'OPS-1' },
+      requestOperator: { reason: 'duplicate feed', ticket: 'INC-2' },
+    });
+    expect((store.only(method) as { audit: unknown }).audit).toEqual({
+      correlationId: 'corr-ctx',
+      reason: 'maintenance',
+      ticket: 'OPS-1',
+      requestReason: 'duplicate feed',
+      requestTicket: 'INC-2',
+    });
+  });
+
+  it('refuses a reason or ticket outside the policy before reaching the ledger', async () => {
+    const { store, service } = setup();
+    const error = await rejection(call(service, { ...CTX, requestOperator: { ticket: 't'.repeat(129) } }));
+    expect(fieldErrors(error)).toEqual([
+      { path: 'header.x-stella-operator-ticket', message: 'must be at most 128 characters' },
+    ]);
+    expect(store.calls).toEqual([]);
   });
 });
 

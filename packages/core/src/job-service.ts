@@ -1,3 +1,4 @@
+import { auditMetadataOf } from './audit-entry.js';
 import { DEFAULT_RETRY_POLICY, retryDelaySchedule, type RetryPolicy } from './backoff.js';
 import { canonicalJson, isSha256Digest, type JsonValue } from './canonical-json.js';
 import { OrchestratorError, validationError, type FieldError } from './errors.js';
@@ -5,7 +6,9 @@ import type { JobFailure } from './job.js';
 import type {
   CompletedJob,
   CompletionOutcome,
+  CompletionResult,
   CreatedJob,
+  HeartbeatResult,
   JobStore,
   LeasedJob,
   LeaseProof,
@@ -15,6 +18,7 @@ import type {
   TenantJobStore,
 } from './job-store.js';
 import { checkJobSubmission, JOB_LIMITS, toNewJob, type JobSubmission } from './job-submission.js';
+import { checkBatchSize, settleBatch } from './lease-batch.js';
 import type { Ids } from './ports.js';
 import type { RequestContext } from './request-context.js';
 
@@ -54,6 +58,12 @@ export interface Completion extends LeaseProof {
   readonly outcome: CompletionOutcome;
   readonly result?: JsonValue;
   readonly error?: JobFailure;
+}
+
+/** A worker's heartbeat on one lease, as one item of a batch. */
+export interface Heartbeat extends LeaseProof {
+  readonly leaseDurationMs?: number;
+  readonly progress?: JsonValue;
 }
 
 /** The application service of the job lifecycle: input rules and policy around the ledger port. */
@@ -168,24 +178,35 @@ export class JobService {
     options: { readonly leaseDurationMs?: number; readonly progress?: JsonValue } = {},
   ): Promise<LeaseState> {
     const leaseDurationMs = options.leaseDurationMs ?? this.#options.defaultLeaseDurationMs;
-    const o = this.#options;
-    if (
-      !Number.isInteger(leaseDurationMs) ||
-      leaseDurationMs < o.minLeaseDurationMs ||
-      leaseDurationMs > o.maxLeaseDurationMs
-    ) {
-      throw validationError([
-        {
-          path: 'leaseDurationMs',
-          message: `must be an integer from ${o.minLeaseDurationMs} to ${o.maxLeaseDurationMs}`,
-        },
-      ]);
-    }
+    const errors = this.#leaseDurationErrors(leaseDurationMs);
+    if (errors.length > 0) throw validationError(errors);
     return this.#tenant(ctx).heartbeat({
       ...proof,
       leaseDurationMs,
       ...(options.progress === undefined ? {} : { progress: options.progress }),
     });
+  }
+
+  /**
+   * Extends several leases at once. Each item is checked like {@link JobService.heartbeat}: a bad
+   * `leaseDurationMs` is that item's `VALIDATION_FAILED` answer, not the call's.
+   * @returns one answer per heartbeat, in input order
+   * @throws OrchestratorError `VALIDATION_FAILED` when the batch is empty or larger than 500
+   */
+  async extendLeases(ctx: RequestContext, heartbeats: readonly Heartbeat[]): Promise<HeartbeatResult[]> {
+    checkBatchSize(heartbeats.length, 'heartbeats');
+    return settleBatch(
+      heartbeats,
+      (h) => this.#leaseDurationErrors(h.leaseDurationMs ?? this.#options.defaultLeaseDurationMs),
+      (valid) =>
+        this.#tenant(ctx).extendLeases({
+          heartbeats: valid.map(({ leaseDurationMs, progress, ...proof }) => ({
+            ...proof,
+            leaseDurationMs: leaseDurationMs ?? this.#options.defaultLeaseDurationMs,
+            ...(progress === undefined ? {} : { progress }),
+          })),
+        }),
+    );
   }
 
   /**
@@ -218,38 +239,66 @@ export class JobService {
    * @throws OrchestratorError `VALIDATION_FAILED` (failure without error), `LEASE_LOST`
    */
   async completeJob(ctx: RequestContext, completion: Completion): Promise<CompletedJob> {
-    if (completion.outcome === 'failed' && completion.error === undefined) {
-      throw validationError([{ path: 'error', message: 'is required when outcome is failed' }]);
-    }
-    if (completion.outcome !== 'failed' && completion.error !== undefined) {
-      throw validationError([{ path: 'error', message: 'is only allowed when outcome is failed' }]);
-    }
+    const errors = completionErrors(completion);
+    if (errors.length > 0) throw validationError(errors);
     return this.#tenant(ctx).completeJob({
       ...completion,
       retryDelaysMs: this.#schedule(completion.error?.retryAfterMs),
     });
   }
 
-  /** Cancels a job. @throws OrchestratorError `JOB_NOT_FOUND`, `INVALID_TRANSITION` */
+  /**
+   * Ends several attempts in one ledger call. Each item is checked like {@link JobService.completeJob} (a
+   * failure without an error is that item's `VALIDATION_FAILED` answer, not the call's) and gets a retry
+   * schedule of its own: its own jitter, its own `retryAfterMs`.
+   * @returns one answer per completion, in input order (`LEASE_LOST` for a lease that is not current)
+   * @throws OrchestratorError `VALIDATION_FAILED` when the batch is empty or larger than 500
+   */
+  async completeJobs(ctx: RequestContext, completions: readonly Completion[]): Promise<CompletionResult[]> {
+    checkBatchSize(completions.length, 'completions');
+    return settleBatch(completions, completionErrors, (valid) =>
+      this.#tenant(ctx).completeJobs({
+        completions: valid.map((completion) => ({
+          ...completion,
+          retryDelaysMs: this.#schedule(completion.error?.retryAfterMs),
+        })),
+      }),
+    );
+  }
+
+  /**
+   * Cancels a job; its audit entry carries the context's reasons, tickets and correlation id.
+   * @throws OrchestratorError `VALIDATION_FAILED` (operator metadata), `JOB_NOT_FOUND`, `INVALID_TRANSITION`
+   */
   async cancelJob(ctx: RequestContext, jobId: string, reason: string | undefined) {
-    return this.#tenant(ctx).cancelJob({ jobId, reason: reason ?? 'canceled by operator', actor: ctx.actor });
+    const audit = auditMetadataOf(ctx);
+    return this.#tenant(ctx).cancelJob({
+      jobId,
+      reason: reason ?? 'canceled by operator',
+      actor: ctx.actor,
+      audit,
+    });
   }
 
   /** Retries a job. @throws OrchestratorError `JOB_NOT_FOUND`, `INVALID_TRANSITION`, `IDEMPOTENCY_CONFLICT` */
   async retryJob(ctx: RequestContext, jobId: string, idempotencyKey?: string) {
+    const audit = auditMetadataOf(ctx);
     return this.#tenant(ctx).retryJob({
       jobId,
       newJob: this.#cloneIdentity(ctx, idempotencyKey),
       actor: ctx.actor,
+      audit,
     });
   }
 
   /** Replays a terminal job. @throws OrchestratorError `JOB_NOT_FOUND`, `INVALID_TRANSITION`, `IDEMPOTENCY_CONFLICT` */
   async replayJob(ctx: RequestContext, jobId: string, idempotencyKey?: string) {
+    const audit = auditMetadataOf(ctx);
     return this.#tenant(ctx).replayJob({
       jobId,
       newJob: this.#cloneIdentity(ctx, idempotencyKey),
       actor: ctx.actor,
+      audit,
     });
   }
 
@@ -290,6 +339,23 @@ export class JobService {
     };
   }
 
+  #leaseDurationErrors(leaseDurationMs: number): FieldError[] {
+    const o = this.#options;
+    if (
+      Number.isInteger(leaseDurationMs) &&
+      leaseDurationMs >= o.minLeaseDurationMs &&
+      leaseDurationMs <= o.maxLeaseDurationMs
+    ) {
+      return [];
+    }
+    return [
+      {
+        path: 'leaseDurationMs',
+        message: `must be an integer from ${o.minLeaseDurationMs} to ${o.maxLeaseDurationMs}`,
+      },
+    ];
+  }
+
   #schedule(retryAfterMs: number | undefined): number[] {
     return retryDelaySchedule(
       this.#options.retryPolicy,
@@ -298,6 +364,17 @@ export class JobService {
       retryAfterMs,
     );
   }
+}
+
+/** The field errors of one completion: `error` is required exactly when the outcome is `failed`. */
+function completionErrors(completion: Completion): FieldError[] {
+  if (completion.outcome === 'failed' && completion.error === undefined) {
+    return [{ path: 'error', message: 'is required when outcome is failed' }];
+  }
+  if (completion.outcome !== 'failed' && completion.error !== undefined) {
+    return [{ path: 'error', message: 'is only allowed when outcome is failed' }];
+  }
+  return [];
 }
 
 /** Refuses an unknown job id. @throws OrchestratorError `JOB_NOT_FOUND` */

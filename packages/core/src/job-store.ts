@@ -1,3 +1,4 @@
+import type { AuditMetadata } from './audit-entry.js';
 import type { JsonValue } from './canonical-json.js';
 import type {
   Actor,
@@ -11,6 +12,7 @@ import type {
   Run,
 } from './job.js';
 import type { JobStatus } from './job-state.js';
+import type { OrchestratorError } from './errors.js';
 
 /** A job ready to be written: validated and completed by the job service. */
 export interface NewJob {
@@ -79,6 +81,23 @@ export interface LeaseState {
   readonly status: JobStatus;
 }
 
+/** A heartbeat (or progress report) on a lease. */
+export interface HeartbeatParams extends LeaseProof {
+  /** The lease is extended to now (database clock) + this. */
+  readonly leaseDurationMs: number;
+  /** Progress to store; the stored progress stays when absent. */
+  readonly progress?: JsonValue;
+}
+
+/**
+ * The answer to one item of a batched lease call (completions, heartbeats), in input order: what the item
+ * did, or why it was refused (`LEASE_LOST` for a lease that is not current, `VALIDATION_FAILED` for a
+ * value the ledger or the job service refused). A refused item changed nothing.
+ */
+export type LeaseItemResult<T> =
+  | ({ readonly ok: true; readonly leaseId: string } & T)
+  | { readonly ok: false; readonly leaseId: string; readonly error: OrchestratorError };
+
 /** An artifact to attach to the job of a lease. */
 export interface NewArtifact {
   readonly artifactId: string;
@@ -108,6 +127,12 @@ export interface CompletedJob {
   readonly job: Job;
   readonly disposition: CompletionDisposition;
 }
+
+/** The answer to one completion of a batch: the completed job, or why the lease was refused. */
+export type CompletionResult = LeaseItemResult<CompletedJob>;
+
+/** The answer to one heartbeat of a batch: the extended lease, or why it was refused. */
+export type HeartbeatResult = LeaseItemResult<LeaseState>;
 
 /** Filters and page of the dead-letter listing. */
 export interface ListDeadLettersQuery {
@@ -143,28 +168,38 @@ export interface TenantJobStore {
   summarizeJobs(filter: { readonly jobType?: string; readonly runId?: string }): Promise<JobSummary>;
   /**
    * Cancels a job: waiting/pending end `canceled` at once; a leased/running job is flagged so that its
-   * worker learns it at the next heartbeat and the attempt ends `canceled`.
+   * worker learns it at the next heartbeat and the attempt ends `canceled`. Writes one `job.cancel` audit
+   * entry (actor `actor`, metadata `audit`) in the same transaction; a refused cancel writes none.
    * @throws OrchestratorError `JOB_NOT_FOUND`, `INVALID_TRANSITION` (terminal)
    */
-  cancelJob(params: { readonly jobId: string; readonly reason: string; readonly actor: Actor }): Promise<Job>;
+  cancelJob(params: {
+    readonly jobId: string;
+    readonly reason: string;
+    readonly actor: Actor;
+    readonly audit?: AuditMetadata;
+  }): Promise<Job>;
   /**
    * Retries a job: a pending job held by back-off becomes eligible now (same job); a failed or canceled
-   * job is cloned into a new job (`replayOf`), its open dead-letter entry marked `replayed`.
+   * job is cloned into a new job (`replayOf`), its open dead-letter entry marked `replayed`. Writes one
+   * `job.retry` audit entry in the same transaction; a refused retry writes none.
    * @throws OrchestratorError `JOB_NOT_FOUND`, `INVALID_TRANSITION`
    */
   retryJob(params: {
     readonly jobId: string;
     readonly newJob: Pick<NewJob, 'jobId' | 'correlationId' | 'idempotencyKey'>;
     readonly actor: Actor;
+    readonly audit?: AuditMetadata;
   }): Promise<CreatedJob>;
   /**
-   * Replays a terminal job as a new job (`replayOf` = original); the original is untouched.
+   * Replays a terminal job as a new job (`replayOf` = original); the original is untouched. Writes one
+   * `job.replay` audit entry in the same transaction; a refused replay writes none.
    * @throws OrchestratorError `JOB_NOT_FOUND`, `INVALID_TRANSITION` (not terminal)
    */
   replayJob(params: {
     readonly jobId: string;
     readonly newJob: Pick<NewJob, 'jobId' | 'correlationId' | 'idempotencyKey'>;
     readonly actor: Actor;
+    readonly audit?: AuditMetadata;
   }): Promise<CreatedJob>;
   /**
    * Leases up to `limit` eligible pending jobs of the given types, highest priority first, FIFO within a
@@ -180,9 +215,13 @@ export interface TenantJobStore {
    * Extends a lease (and marks the job running on the first call).
    * @throws OrchestratorError `LEASE_LOST` when the lease or fencing token is not current, or lapsed
    */
-  heartbeat(
-    params: LeaseProof & { readonly leaseDurationMs: number; readonly progress?: JsonValue },
-  ): Promise<LeaseState>;
+  heartbeat(params: HeartbeatParams): Promise<LeaseState>;
+  /**
+   * Extends several leases at once, like {@link TenantJobStore.heartbeat} each: one answer per input, in
+   * input order. A lease named twice is extended once, with its last item's duration and progress; both
+   * items answer the same state.
+   */
+  extendLeases(params: { readonly heartbeats: readonly HeartbeatParams[] }): Promise<HeartbeatResult[]>;
   /** @throws OrchestratorError `LEASE_LOST` */
   addArtifacts(params: LeaseProof & { readonly artifacts: readonly NewArtifact[] }): Promise<JobArtifact[]>;
   /**
@@ -191,6 +230,14 @@ export interface TenantJobStore {
    * @throws OrchestratorError `LEASE_LOST`
    */
   completeJob(params: CompleteJobParams): Promise<CompletedJob>;
+  /**
+   * Ends the attempts of several leases at once, each like {@link TenantJobStore.completeJob} with its own
+   * retry schedule: one answer per input, in input order. An item whose lease is not current answers
+   * `LEASE_LOST` and changes nothing. A lease named twice (same fencing token) is accepted once, the
+   * first time; the repeat answers `LEASE_LOST`. Every result is accepted exactly once, also when batches
+   * over the same leases run at the same time.
+   */
+  completeJobs(params: { readonly completions: readonly CompleteJobParams[] }): Promise<CompletionResult[]>;
   createRun(params: { readonly run: NewRun; readonly actor: Actor }): Promise<{ run: Run; created: boolean }>;
   getRun(runId: string): Promise<Run | null>;
   listRuns(query: { readonly pageSize: number; readonly pageToken?: string }): Promise<Page<Run>>;

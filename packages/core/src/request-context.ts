@@ -1,4 +1,5 @@
 import type { Actor } from './job.js';
+import type { OperatorMetadata } from './operator-metadata.js';
 
 /**
  * Who is asking, for which tenant: built once per request by the server's context hook (the only place
@@ -9,4 +10,14 @@ export interface RequestContext {
   readonly actor: Actor;
   /** Correlates the work this request causes; taken from `X-Correlation-Id` or generated. */
   readonly correlationId: string;
+  /**
+   * The operator's reason and ticket for everything done with the caller's credentials: the token's
+   * `operator_reason` / `operator_ticket` claims, filled in by the Authority. Absent until then.
+   */
+  readonly operator?: OperatorMetadata;
+  /**
+   * A more specific reason and ticket for this one request (`X-Stella-Operator-Reason` /
+   * `X-Stella-Operator-Ticket`). They do not replace {@link RequestContext.operator}: both are recorded.
+   */
+  readonly requestOperator?: OperatorMetadata;
 }

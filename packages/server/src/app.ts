@@ -1,10 +1,19 @@
 import swagger from '@fastify/swagger';
-import { JobService, type Ids, type JobServiceOptions, type JobStore, type Logger } from '@stella-orch/core';
+import {
+  AuditService,
+  JobService,
+  type AuditTrail,
+  type Ids,
+  type JobServiceOptions,
+  type JobStore,
+  type Logger,
+} from '@stella-orch/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { OrchestratorConfig } from './config.js';
 import { LeaseWaiter } from './lease-waiter.js';
 import { problemFor, sendProblem, toProblem } from './problem.js';
 import { resolveRequestContext } from './request-context.js';
+import { registerAuditRoutes } from './routes/audit.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerLeaseRoutes } from './routes/leases.js';
 import { registerRunRoutes } from './routes/runs.js';
@@ -17,6 +26,8 @@ export const API_PREFIX = '/api/v1/orchestrator';
 /** What the HTTP app is built from. */
 export interface AppDeps {
   readonly store: JobStore;
+  /** The operator audit trail (on the same ledger as `store`). */
+  readonly audit: AuditTrail;
   readonly config: OrchestratorConfig;
   readonly ids?: Ids;
   /** Pino logger options or `false`; defaults to the config's log level. */
@@ -29,6 +40,7 @@ export interface AppDeps {
 export interface OrchestratorApp {
   readonly app: FastifyInstance;
   readonly jobs: JobService;
+  readonly audit: AuditService;
   readonly waiter: LeaseWaiter;
 }
 
@@ -53,6 +65,7 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
     maxPayloadBytes: config.maxPayloadBytes,
   };
   const jobs = new JobService({ store, ids }, serviceOptions);
+  const audit = new AuditService({ trail: deps.audit });
   const waiter = new LeaseWaiter(store);
   // Release long-polling lease calls before the server waits for in-flight requests to end.
   app.addHook('preClose', (done) => {
@@ -67,7 +80,8 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
       info: {
         title: 'Stella Orchestrator API',
         version: '1.0.0',
-        description: 'Jobs, leases, runs and dead-letter entries of the Stella Orchestrator control plane.',
+        description:
+          'Jobs, leases, runs, dead-letter entries and the operator audit trail of the Stella Orchestrator control plane.',
       },
       servers: [{ url: '/' }],
     },
@@ -126,11 +140,12 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
         leasePollIntervalMs: deps.leasePollIntervalMs ?? 1_000,
       });
       registerRunRoutes(api, { store, ids });
+      registerAuditRoutes(api, { audit });
       done();
     },
     { prefix: API_PREFIX },
   );
-  return { app, jobs, waiter };
+  return { app, jobs, audit, waiter };
 }
 
 export type { Logger };

@@ -1,4 +1,10 @@
-import { OrchestratorError, type RequestContext } from '@stella-orch/core';
+import {
+  checkOperatorMetadata,
+  OrchestratorError,
+  validationError,
+  type OperatorMetadata,
+  type RequestContext,
+} from '@stella-orch/core';
 import type { FastifyRequest } from 'fastify';
 
 declare module 'fastify' {
@@ -17,10 +23,13 @@ export const DEFAULT_TENANT = 'default';
 
 /**
  * Builds the request context from the request. Today identity comes from headers (`X-Stella-Tenant`,
- * `X-Stella-Actor`); the Authority replaces this function's body with token validation, and nothing
- * else in the server reads identity.
+ * `X-Stella-Actor`); the Authority replaces this function's body with token validation (and fills
+ * `actor.clientId`, `actor.scopes` and `operator` from the token), and nothing else in the server reads
+ * identity. The request's own operator reason and ticket (`X-Stella-Operator-Reason`,
+ * `X-Stella-Operator-Ticket`) are read here too, under the operator policy of SPEC §3.
  *
- * @throws OrchestratorError `VALIDATION_FAILED` on a malformed tenant, actor or correlation header
+ * @throws OrchestratorError `VALIDATION_FAILED` on a malformed tenant, actor or correlation header, or an
+ *   operator reason/ticket that is too long or holds control characters
  */
 export function resolveRequestContext(request: FastifyRequest): RequestContext {
   const tenantId = header(request, 'x-stella-tenant') ?? DEFAULT_TENANT;
@@ -41,8 +50,47 @@ export function resolveRequestContext(request: FastifyRequest): RequestContext {
       details: { errors: [{ path: 'header.x-correlation-id', message: 'is not a valid correlation id' }] },
     });
   }
-  return { tenantId, actor: { subject, clientId: null, scopes: [] }, correlationId };
+  const requestOperator = requestOperatorOf(request);
+  return {
+    tenantId,
+    actor: { subject, clientId: null, scopes: [] },
+    correlationId,
+    ...(requestOperator === undefined ? {} : { requestOperator }),
+  };
 }
+
+/** `X-Stella-Operator-Reason` / `-Ticket`, checked; `undefined` when the request gives neither. */
+function requestOperatorOf(request: FastifyRequest): OperatorMetadata | undefined {
+  const reason = operatorHeader(request, 'x-stella-operator-reason');
+  const ticket = operatorHeader(request, 'x-stella-operator-ticket');
+  if (reason === undefined && ticket === undefined) return undefined;
+  const metadata = {
+    ...(reason === undefined ? {} : { reason }),
+    ...(ticket === undefined ? {} : { ticket }),
+  };
+  const errors = checkOperatorMetadata(metadata, {
+    reason: 'header.x-stella-operator-reason',
+    ticket: 'header.x-stella-operator-ticket',
+  });
+  if (errors.length > 0) throw validationError(errors);
+  return metadata;
+}
+
+/**
+ * An operator header as text. HTTP header values arrive as bytes read one per character (Latin-1); a value
+ * whose bytes are valid UTF-8 is decoded as such, so `café` sent as UTF-8 is recorded as `café`.
+ */
+function operatorHeader(request: FastifyRequest, name: string): string | undefined {
+  const value = header(request, name);
+  if (value === undefined || /[\u{100}-\u{10ffff}]/u.test(value)) return value;
+  try {
+    return UTF8.decode(Buffer.from(value, 'latin1'));
+  } catch {
+    return value;
+  }
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The context of a request that passed the hook. */
 export function contextOf(request: FastifyRequest): RequestContext {

@@ -133,6 +133,76 @@ export const runSchema = {
   },
 } as const;
 
+const sha256 = { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' } as const;
+
+export const auditEntrySchema = {
+  $id: 'AuditEntry',
+  description:
+    'One entry of the tenant’s hash chain. `hash` is sha256 over the canonical JSON of every other field ' +
+    '(absent fields left out), so a client can recompute it from the entry as served.',
+  type: 'object',
+  required: [
+    'auditId',
+    'tenantId',
+    'sequence',
+    'occurredAt',
+    'actor',
+    'action',
+    'resourceType',
+    'resourceId',
+    'correlationId',
+    'prevHash',
+    'hash',
+  ],
+  properties: {
+    auditId: { type: 'string' },
+    tenantId: { type: 'string' },
+    sequence: { type: 'integer', minimum: 1 },
+    occurredAt: timestamp,
+    actor: {
+      type: 'object',
+      required: ['subject', 'clientId', 'scopes'],
+      properties: {
+        subject: { type: 'string' },
+        clientId: nullableString,
+        scopes: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    action: { type: 'string' },
+    resourceType: { type: 'string' },
+    resourceId: { type: 'string' },
+    before: { type: 'object', additionalProperties: true },
+    after: { type: 'object', additionalProperties: true },
+    reason: { type: 'string' },
+    ticket: { type: 'string' },
+    requestReason: { type: 'string' },
+    requestTicket: { type: 'string' },
+    correlationId: { type: 'string' },
+    prevHash: sha256,
+    hash: sha256,
+  },
+} as const;
+
+export const auditVerificationSchema = {
+  $id: 'AuditVerification',
+  description:
+    'ok: the chain from sequence 1 to the head recomputes (checked entries, last sequence, head hash). ' +
+    'Not ok: the first sequence where it breaks, and why.',
+  type: 'object',
+  required: ['ok'],
+  properties: {
+    ok: { type: 'boolean' },
+    checked: { type: 'integer' },
+    lastSequence: { type: 'integer' },
+    headHash: sha256,
+    brokenAt: { type: 'integer' },
+    reason: {
+      type: 'string',
+      enum: ['hash_mismatch', 'prev_hash_mismatch', 'sequence_gap', 'head_mismatch'],
+    },
+  },
+} as const;
+
 /** Schemas registered with `addSchema`, referenced as `Name#`. */
 export const SHARED_SCHEMAS = [
   leaseSchema,
@@ -141,6 +211,8 @@ export const SHARED_SCHEMAS = [
   problemSchema,
   jobSubmissionSchema,
   runSchema,
+  auditEntrySchema,
+  auditVerificationSchema,
 ];
 
 /** A `{ items, next_page_token }` page of `ref`. */

@@ -20,7 +20,7 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
     ...(config.databaseUrl === null ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl }),
     migrate: true,
   });
-  const { app, jobs } = await buildApp({ store: ledger.store, config });
+  const { app, jobs } = await buildApp({ store: ledger.store, audit: ledger.audit, config });
   const reaper = new LeaseReaper({ jobs, logger: app.log, intervalMs: config.reaperIntervalMs });
   try {
     await app.listen({ host: config.host, port: config.port });

@@ -1,4 +1,4 @@
-import { openLedger } from '@stella-orch/store-postgres';
+import { openLedger, type SqlDriver } from '@stella-orch/store-postgres';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { buildApp, DEFAULT_CONFIG, type OrchestratorApp, type OrchestratorConfig } from '../src/index.js';
@@ -8,8 +8,10 @@ export interface Harness extends OrchestratorApp {
   /** The tenant requests run as; tests sharing a harness give each test its own with {@link Harness.newTenant}. */
   tenant: string;
   newTenant(): string;
+  /** The ledger under the app, for SQL a test needs to run behind the API (tampering, for instance). */
+  readonly driver: SqlDriver;
   call(
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
     body?: unknown,
     headers?: Record<string, string>,
@@ -32,6 +34,7 @@ export async function startHarness(
   const config: OrchestratorConfig = { ...DEFAULT_CONFIG, logLevel: 'silent', ...options.config };
   const built = await buildApp({
     store: ledger.store,
+    audit: ledger.audit,
     config,
     leasePollIntervalMs: options.leasePollIntervalMs ?? 200,
   });
@@ -40,6 +43,7 @@ export async function startHarness(
     ...built,
     tenant: randomTenant(),
     newTenant: () => (harness.tenant = randomTenant()),
+    driver: ledger.driver,
     call: (method, path, body, headers = {}) =>
       inject(built.app, harness.tenant, method, path, body, headers),
     close: async () => {
@@ -57,7 +61,7 @@ function randomTenant(): string {
 async function inject(
   app: FastifyInstance,
   tenant: string,
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   body: unknown,
   headers: Record<string, string>,

@@ -252,4 +252,38 @@ describe('worker bridge (in-process, PGlite)', () => {
       { ok: true, disposition: 'dead_lettered' },
     ]);
   });
+
+  it('answers every item of a batch in order, in the documented shape, refusing bad items on their own', async () => {
+    const { jobId } = await submit();
+    const [l] = await lease();
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const res = await h.call('POST', '/leases/complete', {
+      completions: [
+        { leaseId: 'not-a-uuid', fencingToken: 1, outcome: 'succeeded' },
+        { leaseId: l!.leaseId, fencingToken: l!.fencingToken, outcome: 'failed' },
+        { leaseId: l!.leaseId.toUpperCase(), fencingToken: l!.fencingToken, outcome: 'succeeded', result: 7 },
+        { leaseId: unknown, fencingToken: 1, outcome: 'canceled' },
+      ],
+    });
+    expect(res.statusCode).toBe(200);
+    const results = res.json().results as Record<string, unknown>[];
+    expect(results.map((r) => Object.keys(r).sort())).toEqual([
+      ['code', 'detail', 'leaseId', 'ok'],
+      ['code', 'detail', 'leaseId', 'ok'],
+      ['disposition', 'jobId', 'leaseId', 'ok'],
+      ['code', 'detail', 'leaseId', 'ok'],
+    ]);
+    expect(results).toEqual([
+      { leaseId: 'not-a-uuid', ok: false, code: 'LEASE_LOST', detail: expect.stringContaining('not held') },
+      {
+        leaseId: l!.leaseId,
+        ok: false,
+        code: 'VALIDATION_FAILED',
+        detail: 'error: is required when outcome is failed',
+      },
+      { leaseId: l!.leaseId.toUpperCase(), ok: true, disposition: 'succeeded', jobId },
+      { leaseId: unknown, ok: false, code: 'LEASE_LOST', detail: expect.stringContaining('not held') },
+    ]);
+    expect((await h.call('GET', `/jobs/${jobId}`)).json()).toMatchObject({ status: 'succeeded', result: 7 });
+  });
 });

@@ -21,9 +21,11 @@ export type CloneKind = 'retry' | 'replay';
 /** The identity the service chose for the new job of a retry or replay. */
 export type CloneIdentity = Pick<NewJob, 'jobId' | 'correlationId' | 'idempotencyKey'>;
 
-/** What a retry or replay did, and whether workers should be woken once it commits. */
+/** What a retry or replay did, to which job, and whether workers should be woken once it commits. */
 export interface CloneOutcome {
   readonly result: CreatedJob;
+  /** The job retried or replayed, as the action found it (locked). */
+  readonly original: JobRow;
   readonly wakeUp: boolean;
 }
 
@@ -85,7 +87,7 @@ export async function cloneJob(
     const row = await makeEligibleNow(tx, tenantId, params.jobId);
     if (row === null) throw jobNotFound(params.jobId);
     await notifyJobsReady(tx, { channel: notifier.channel, payload: notifier.payload(tenantId) });
-    return { result: { job: mapJob(row), created: false }, wakeUp: true };
+    return { result: { job: mapJob(row), created: false }, original, wakeUp: true };
   }
   if (!CLONEABLE[kind].includes(toJobStatus(original.status))) throw notCloneable(kind, original);
   const record = {
@@ -103,5 +105,5 @@ export async function cloneJob(
   if (result === undefined)
     throw new OrchestratorError('INTERNAL', 'the clone was neither written nor found');
   if (kind === 'retry' && result.created) await markDeadLetterReplayed(tx, tenantId, original.job_id);
-  return { result, wakeUp: result.created };
+  return { result, original, wakeUp: result.created };
 }

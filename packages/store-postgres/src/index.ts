@@ -8,6 +8,7 @@ export {
 } from './migrator.js';
 export { openLedger, type Ledger, type OpenLedgerOptions } from './open-ledger.js';
 export { PgliteDriver } from './pglite-driver.js';
+export { PostgresAuditTrail, PostgresTenantAuditTrail } from './postgres-audit-trail.js';
 export { PostgresDriver, type PostgresDriverOptions } from './postgres-driver.js';
 export { PostgresJobStore, type PostgresJobStoreOptions } from './postgres-job-store.js';
 export type { DriverCapabilities, SqlDriver, SqlExecutor } from './sql-driver.js';

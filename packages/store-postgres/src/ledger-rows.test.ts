@@ -140,6 +140,50 @@ function rowTests(open: () => Promise<{ driver: SqlDriver; store: JobStore; clea
     ]);
   });
 
+  test('a batch writes the events of each transition and nothing for a refused item', async () => {
+    const tenantId = `t-${randomUUID()}`;
+    const tenant = ledger.store.forTenant(tenantId);
+    const jobs = [await submit(tenantId), await submit(tenantId), await submit(tenantId)];
+    const [ok, retry, dead] = [await lease(tenantId), await lease(tenantId), await lease(tenantId)];
+    const [canceled, refused] = [await submit(tenantId), await submit(tenantId)];
+    const [gaveUp, kept] = [await lease(tenantId), await lease(tenantId)];
+    const beats = await tenant.extendLeases({
+      heartbeats: [ok, ok, retry, { ...kept, fencingToken: 9 }].map((l) => ({
+        ...l,
+        leaseDurationMs: 30_000,
+      })),
+    });
+    expect(beats.map((b) => b.ok)).toEqual([true, true, true, false]);
+    const error = (retryable: boolean) => ({ type: 'E', message: 'm', retryable });
+    await tenant.completeJobs({
+      completions: [
+        { ...ok, outcome: 'succeeded', result: 1, retryDelaysMs: NO_BACKOFF },
+        { ...retry, outcome: 'failed', error: error(true), retryDelaysMs: [250] },
+        { ...dead, outcome: 'failed', error: error(false), retryDelaysMs: NO_BACKOFF },
+        { ...gaveUp, outcome: 'canceled', retryDelaysMs: NO_BACKOFF },
+        { ...ok, outcome: 'succeeded', result: 2, retryDelaysMs: NO_BACKOFF },
+        { ...kept, fencingToken: 9, outcome: 'succeeded', retryDelaysMs: NO_BACKOFF },
+      ],
+    });
+
+    const types = async (jobId: string) => (await events(tenantId, jobId)).map((e) => e.event_type);
+    const ended = { ok: jobs[0]!, retry: jobs[1]!, dead: jobs[2]! };
+    expect(await types(ended.ok)).toEqual(['job.created', 'job.leased', 'job.running', 'job.succeeded']);
+    expect(await types(ended.retry)).toEqual([
+      'job.created',
+      'job.leased',
+      'job.running',
+      'job.retry_scheduled',
+    ]);
+    expect(await types(ended.dead)).toEqual(['job.created', 'job.leased', 'job.failed', 'job.dead_lettered']);
+    expect(await types(canceled)).toEqual(['job.created', 'job.leased', 'job.canceled']);
+    expect(await types(refused)).toEqual(['job.created', 'job.leased']);
+    const counts = await Promise.all(
+      [ended.ok, ended.retry, ended.dead, canceled, refused].map((id) => historyCount(tenantId, id)),
+    );
+    expect(counts).toEqual([4, 4, 3, 3, 2]);
+  });
+
   test('fencing tokens only grow, and a refused call writes no row anywhere', async () => {
     const tenantId = `t-${randomUUID()}`;
     const tenant = ledger.store.forTenant(tenantId);

@@ -1,6 +1,7 @@
 import type { Logger } from '@stella-orch/core';
 import { migrate } from './migrator.js';
 import { PgliteDriver } from './pglite-driver.js';
+import { PostgresAuditTrail } from './postgres-audit-trail.js';
 import { PostgresDriver } from './postgres-driver.js';
 import { PostgresJobStore } from './postgres-job-store.js';
 import type { SqlDriver } from './sql-driver.js';
@@ -16,11 +17,13 @@ export interface OpenLedgerOptions {
   readonly logger?: Logger;
 }
 
-/** An open ledger: the driver (for other adapters sharing the database) and the job store. */
+/** An open ledger: the driver (for other adapters sharing the database), the job store and the audit trail. */
 export interface Ledger {
   readonly driver: SqlDriver;
   /** Closing the store closes the driver too. */
   readonly store: PostgresJobStore;
+  /** The operator audit trail on the same database (nothing to close of its own). */
+  readonly audit: PostgresAuditTrail;
 }
 
 /**
@@ -46,5 +49,5 @@ export async function openLedger(options: OpenLedgerOptions = {}): Promise<Ledge
     ownsDriver: true,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
-  return { driver, store };
+  return { driver, store, audit: new PostgresAuditTrail(driver) };
 }

@@ -1,24 +1,26 @@
 import {
-  assertTransition,
   decodePageToken,
   DEFAULT_PAGE_SIZE,
   encodePageToken,
-  isTerminalStatus,
   MAX_PAGE_SIZE,
   OrchestratorError,
   validationError,
   type Actor,
+  type AuditMetadata,
   type CompletedJob,
   type CompleteJobParams,
+  type CompletionResult,
   type CreatedJob,
   type DeadLetterEntry,
   type FieldError,
+  type HeartbeatParams,
+  type HeartbeatResult,
   type Job,
   type JobArtifact,
   type JobHistoryEntry,
   type JobStatus,
   type JobSummary,
-  type JsonValue,
+  type LeaseItemResult,
   type LeasedJob,
   type LeaseProof,
   type LeaseState,
@@ -34,17 +36,16 @@ import {
 import { isFencingToken, isUuid, jobNotFound, leaseLost, runLedgerOperation } from './ledger-errors.js';
 import type { LedgerContext } from './ledger-context.js';
 import { insertNewJobs } from './insert-new-jobs.js';
-import { cloneJob, type CloneIdentity, type CloneKind } from './clone-job.js';
+import type { CloneIdentity, CloneKind } from './clone-job.js';
+import { completeLeaseBatch, extendLeaseBatch } from './lease-batches.js';
 import { addArtifacts } from './queries/add-artifacts.js';
-import { cancelJob } from './queries/cancel-job.js';
-import { completeJob } from './queries/complete-job.js';
-import { heartbeat } from './queries/heartbeat.js';
 import { listJobArtifacts, listJobHistory } from './queries/job-history.js';
 import { leaseJobs } from './queries/lease-jobs.js';
 import { getJob, listJobs, summarizeJobs } from './queries/list-jobs.js';
+import { cancelJobAudited, cloneJobAudited } from './operator-actions.js';
 import { createRun, deadLetterPage, runPage } from './runs-and-dead-letters.js';
 import { getRun } from './queries/runs.js';
-import { mapArtifact, mapHistory, mapJob, toIso, toJobStatus } from './row-mappers.js';
+import { mapArtifact, mapHistory, mapJob, toJobStatus } from './row-mappers.js';
 import { emptyCounts, mapRun } from './run-status.js';
 
 const CREATED_KEY_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
@@ -161,21 +162,13 @@ export class PostgresTenantJobStore implements TenantJobStore {
     readonly jobId: string;
     readonly reason: string;
     readonly actor: Actor;
+    readonly audit?: AuditMetadata;
   }): Promise<Job> {
     if (!isUuid(params.jobId)) throw jobNotFound(params.jobId);
-    const row = await runLedgerOperation(() =>
-      cancelJob(this.#ctx.driver, {
-        tenantId: this.tenantId,
-        jobId: params.jobId,
-        reason: params.reason,
-        actor: params.actor.subject,
-      }),
+    // One transaction: the cancel and its audit entry commit together, or neither does.
+    return runLedgerOperation(() =>
+      this.#ctx.driver.transaction((tx) => cancelJobAudited(tx, this.tenantId, params)),
     );
-    if (row === null) throw jobNotFound(params.jobId);
-    const job = mapJob(row);
-    // Unchanged: terminal (refused below), or a cancel already requested from the worker (a repeat).
-    if (!row.changed && isTerminalStatus(job.status)) assertTransition(job.status, 'canceled', job.jobId);
-    return job;
   }
 
   /** @inheritdoc */
@@ -183,6 +176,7 @@ export class PostgresTenantJobStore implements TenantJobStore {
     readonly jobId: string;
     readonly newJob: CloneIdentity;
     readonly actor: Actor;
+    readonly audit?: AuditMetadata;
   }): Promise<CreatedJob> {
     return this.#clone('retry', params);
   }
@@ -192,6 +186,7 @@ export class PostgresTenantJobStore implements TenantJobStore {
     readonly jobId: string;
     readonly newJob: CloneIdentity;
     readonly actor: Actor;
+    readonly audit?: AuditMetadata;
   }): Promise<CreatedJob> {
     return this.#clone('replay', params);
   }
@@ -223,26 +218,17 @@ export class PostgresTenantJobStore implements TenantJobStore {
   }
 
   /** @inheritdoc */
-  async heartbeat(
-    params: LeaseProof & { readonly leaseDurationMs: number; readonly progress?: JsonValue },
-  ): Promise<LeaseState> {
-    if (!isUuid(params.leaseId) || !isFencingToken(params.fencingToken)) throw leaseLost(params.leaseId);
-    const row = await runLedgerOperation(() =>
-      heartbeat(this.#ctx.driver, {
-        tenantId: this.tenantId,
-        leaseId: params.leaseId,
-        fencingToken: params.fencingToken,
-        leaseDurationMs: Math.round(params.leaseDurationMs),
-        progressJson: params.progress === undefined ? null : JSON.stringify(params.progress),
-      }),
-    );
-    if (row === null) throw leaseLost(params.leaseId);
-    return {
-      jobId: row.job_id,
-      leaseUntil: toIso(row.lease_until),
-      cancelRequested: row.cancel_requested,
-      status: toJobStatus(row.status),
-    };
+  async heartbeat(params: HeartbeatParams): Promise<LeaseState> {
+    const [answer] = await this.extendLeases({ heartbeats: [params] });
+    const { jobId, leaseUntil, cancelRequested, status } = valueOf(answer);
+    return { jobId, leaseUntil, cancelRequested, status };
+  }
+
+  /** @inheritdoc */
+  async extendLeases(params: {
+    readonly heartbeats: readonly HeartbeatParams[];
+  }): Promise<HeartbeatResult[]> {
+    return extendLeaseBatch(this.#ctx.driver, this.tenantId, params.heartbeats);
   }
 
   /** @inheritdoc */
@@ -263,21 +249,16 @@ export class PostgresTenantJobStore implements TenantJobStore {
 
   /** @inheritdoc */
   async completeJob(params: CompleteJobParams): Promise<CompletedJob> {
-    if (!isUuid(params.leaseId) || !isFencingToken(params.fencingToken)) throw leaseLost(params.leaseId);
-    const row = await runLedgerOperation(() =>
-      completeJob(this.#ctx.driver, {
-        tenantId: this.tenantId,
-        leaseId: params.leaseId,
-        fencingToken: params.fencingToken,
-        outcome: params.outcome,
-        resultJson: params.outcome === 'succeeded' ? JSON.stringify(params.result ?? null) : null,
-        errorJson:
-          params.outcome === 'failed' && params.error !== undefined ? JSON.stringify(params.error) : null,
-        retryDelaysMs: params.retryDelaysMs.map((ms) => Math.max(0, Math.round(ms))),
-      }),
-    );
-    if (row === null) throw leaseLost(params.leaseId);
-    return { job: mapJob(row), disposition: row.disposition };
+    const [answer] = await this.completeJobs({ completions: [params] });
+    const { job, disposition } = valueOf(answer);
+    return { job, disposition };
+  }
+
+  /** @inheritdoc */
+  async completeJobs(params: {
+    readonly completions: readonly CompleteJobParams[];
+  }): Promise<CompletionResult[]> {
+    return completeLeaseBatch(this.#ctx.driver, this.tenantId, params.completions);
   }
 
   /** @inheritdoc */
@@ -310,19 +291,34 @@ export class PostgresTenantJobStore implements TenantJobStore {
     );
   }
 
-  /** Runs a retry or replay in one transaction; wakes this process's listeners after the commit. */
+  /**
+   * Runs a retry or replay and its audit entry in one transaction; wakes this process's listeners after
+   * the commit.
+   */
   async #clone(
     kind: CloneKind,
-    params: { readonly jobId: string; readonly newJob: CloneIdentity; readonly actor: Actor },
+    params: {
+      readonly jobId: string;
+      readonly newJob: CloneIdentity;
+      readonly actor: Actor;
+      readonly audit?: AuditMetadata;
+    },
   ): Promise<CreatedJob> {
     if (!isUuid(params.jobId)) throw jobNotFound(params.jobId);
     const { driver, notifier } = this.#ctx;
     const outcome = await runLedgerOperation(() =>
-      driver.transaction((tx) => cloneJob(tx, this.tenantId, notifier, kind, params)),
+      driver.transaction((tx) => cloneJobAudited(tx, this.tenantId, notifier, kind, params)),
     );
     if (outcome.wakeUp) notifier.announce(this.tenantId);
     return outcome.result;
   }
+}
+
+/** The value of the one answer of a batch of one; its refusal is thrown. */
+function valueOf<T>(answer: LeaseItemResult<T> | undefined): T {
+  if (answer === undefined) throw new OrchestratorError('INTERNAL', 'a batch of one came back empty');
+  if (!answer.ok) throw answer.error;
+  return answer;
 }
 
 function decodeJobsToken(token: string): { createdKey: string; seq: number } {

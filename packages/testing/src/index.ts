@@ -1,3 +1,13 @@
+export { auditTrailConformance, type AuditTrailFactory } from './audit.testsuite.js';
+export {
+  expectLinearChain,
+  freshAuditTenant,
+  operatorAudit,
+  withAuditTriggersDisabled,
+  type AuditConformanceContext,
+  type AuditTenant,
+  type LedgerSql,
+} from './audit-fixtures.js';
 export { jobStoreConformance, type JobStoreFactory } from './job-store.testsuite.js';
 export {
   cloneIdentity,

@@ -1,5 +1,6 @@
 import type { JobStore } from '@stella-orch/core';
 import { afterAll, beforeAll, describe } from 'vitest';
+import { batchTests } from './job-store-batches.testsuite.js';
 import { completionTests } from './job-store-completion.testsuite.js';
 import type { ConformanceContext } from './job-store-fixtures.js';
 import { leasingTests } from './job-store-leasing.testsuite.js';
@@ -42,6 +43,9 @@ export function jobStoreConformance(name: string, factory: JobStoreFactory): voi
     });
     describe('completion', () => {
       completionTests(ctx);
+    });
+    describe('batches', () => {
+      batchTests(ctx);
     });
     describe('operations', () => {
       operationTests(ctx);

@@ -1,5 +1,5 @@
 import {
-  isOrchestratorError,
+  MAX_LEASE_BATCH_SIZE,
   OrchestratorError,
   type Completion,
   type JobFailure,
@@ -90,14 +90,9 @@ function disconnectSignal(reply: FastifyReply): { signal: AbortSignal; dispose: 
   return { signal: controller.signal, dispose: () => reply.raw.off('close', onClose) };
 }
 
-/** Per-item outcome of a batch call: errors with a catalogue code are data; anything else propagates. */
-async function settle<T>(leaseId: string, work: () => Promise<T>) {
-  try {
-    return { leaseId, ok: true as const, ...(await work()) };
-  } catch (error) {
-    if (!isOrchestratorError(error)) throw error;
-    return { leaseId, ok: false as const, code: error.code, detail: error.message };
-  }
+/** The wire form of a refused item of a batch call: errors of items are data, with their catalogue code. */
+function refused(result: { readonly leaseId: string; readonly error: OrchestratorError }) {
+  return { leaseId: result.leaseId, ok: false, code: result.error.code, detail: result.error.message };
 }
 
 /** The worker bridge: lease (batch, long-poll), heartbeat, progress, artifacts, complete. */
@@ -331,7 +326,7 @@ export function registerLeaseRoutes(app: FastifyInstance, deps: LeaseRouteDeps):
             completions: {
               type: 'array',
               minItems: 1,
-              maxItems: 500,
+              maxItems: MAX_LEASE_BATCH_SIZE,
               items: {
                 type: 'object',
                 additionalProperties: false,
@@ -345,17 +340,14 @@ export function registerLeaseRoutes(app: FastifyInstance, deps: LeaseRouteDeps):
       },
     },
     async (request) => {
-      const ctx = contextOf(request);
-      const results = [];
-      for (const item of request.body.completions) {
-        results.push(
-          await settle(item.leaseId, async () => {
-            const done = await jobs.completeJob(ctx, { ...item, leaseId: leaseIdFrom(item.leaseId) });
-            return { jobId: done.job.jobId, disposition: done.disposition };
-          }),
-        );
-      }
-      return { results };
+      const results = await jobs.completeJobs(contextOf(request), request.body.completions);
+      return {
+        results: results.map((r) =>
+          r.ok
+            ? { leaseId: r.leaseId, ok: true, jobId: r.job.jobId, disposition: r.disposition }
+            : refused(r),
+        ),
+      };
     },
   );
 
@@ -373,7 +365,7 @@ export function registerLeaseRoutes(app: FastifyInstance, deps: LeaseRouteDeps):
             heartbeats: {
               type: 'array',
               minItems: 1,
-              maxItems: 500,
+              maxItems: MAX_LEASE_BATCH_SIZE,
               items: {
                 type: 'object',
                 additionalProperties: false,
@@ -387,25 +379,20 @@ export function registerLeaseRoutes(app: FastifyInstance, deps: LeaseRouteDeps):
       },
     },
     async (request) => {
-      const ctx = contextOf(request);
-      const results = [];
-      for (const item of request.body.heartbeats) {
-        results.push(
-          await settle(item.leaseId, async () => {
-            const state = await jobs.heartbeat(
-              ctx,
-              { leaseId: leaseIdFrom(item.leaseId), fencingToken: item.fencingToken },
-              item.leaseDurationMs === undefined ? {} : { leaseDurationMs: item.leaseDurationMs },
-            );
-            return {
-              jobId: state.jobId,
-              leaseUntil: state.leaseUntil,
-              cancelRequested: state.cancelRequested,
-            };
-          }),
-        );
-      }
-      return { results };
+      const results = await jobs.extendLeases(contextOf(request), request.body.heartbeats);
+      return {
+        results: results.map((r) =>
+          r.ok
+            ? {
+                leaseId: r.leaseId,
+                ok: true,
+                jobId: r.jobId,
+                leaseUntil: r.leaseUntil,
+                cancelRequested: r.cancelRequested,
+              }
+            : refused(r),
+        ),
+      };
     },
   );
 }

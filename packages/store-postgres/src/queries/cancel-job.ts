@@ -23,7 +23,7 @@ changed AS (
   WHERE j.tenant_id = t.tenant_id
     AND j.job_id = t.job_id
     AND (t.status IN ('waiting', 'pending') OR (t.status IN ('leased', 'running') AND NOT t.cancel_requested))
-  RETURNING j.*, t.status AS from_status
+  RETURNING j.*, t.status AS from_status, t.cancel_requested AS from_cancel_requested
 ),
 -- 3. a history row for the transition (a flag is not a transition)
 history AS (
@@ -40,16 +40,21 @@ events AS (
     c.job_id, c.attempt, jsonb_build_object('reason', $3::text, 'actor', $4::text)
   FROM changed c
 )
-SELECT ${JOB_COLUMNS}, true AS changed
+-- 5. the job after the cancel, with what it was before (for the audit entry)
+SELECT ${JOB_COLUMNS}, true AS changed, j.from_status AS before_status,
+  j.from_cancel_requested AS before_cancel_requested
 FROM changed j
 UNION ALL
-SELECT ${JOB_COLUMNS}, false AS changed
+SELECT ${JOB_COLUMNS}, false AS changed, j.status AS before_status,
+  j.cancel_requested AS before_cancel_requested
 FROM target j
 WHERE NOT EXISTS (SELECT 1 FROM changed)`;
 
-/** A job after a cancel, and whether the cancel changed it. */
+/** A job after a cancel, whether the cancel changed it, and its status and flag before. */
 export interface CanceledJobRow extends JobRow {
   readonly changed: boolean;
+  readonly before_status: string;
+  readonly before_cancel_requested: boolean;
 }
 
 /** Cancels or flags a job in one statement; no row when the job does not exist. */

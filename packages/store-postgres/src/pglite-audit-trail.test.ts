@@ -1,0 +1,7 @@
+import { auditTrailConformance } from '@stella-orch/testing';
+import { openLedger } from './open-ledger.js';
+
+auditTrailConformance('PGlite in memory', async () => {
+  const { store, audit, driver } = await openLedger();
+  return { store, audit, sql: driver, cleanup: () => store.close() };
+});

@@ -1,0 +1,109 @@
+import type { CompletionDisposition, CompletionOutcome } from '@stella-orch/core';
+import type { SqlExecutor } from '../sql-driver.js';
+import type { JobRow } from '../row-mappers.js';
+import { endAttemptSteps } from './end-attempt.js';
+import { JOB_COLUMNS } from './job-columns.js';
+
+// $1 tenant; $2–$6 the completions as parallel arrays (lease ids, fencing tokens, outcomes, result JSON,
+// error JSON); $7 the retry schedules, one row per completion: $7[ord][attempt].
+const COMPLETE_JOBS = `
+-- 1. the completions, numbered in input order; a lease named twice with the same fencing token counts
+--    once, the first time (keyed by the token too, so a stale token named first cannot hide the current one)
+WITH claims AS (
+  SELECT DISTINCT ON (c.lease_id, c.fencing_token)
+    c.lease_id, c.fencing_token, c.outcome, c.result, c.error, c.ord::int AS ord
+  FROM unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[])
+    WITH ORDINALITY AS c(lease_id, fencing_token, outcome, result, error, ord)
+  ORDER BY c.lease_id, c.fencing_token, c.ord
+),
+-- 2. the jobs whose lease is current (fenced and not lapsed), locked in job order: two batches over the
+--    same jobs then queue behind each other instead of deadlocking
+held AS (
+  SELECT j.tenant_id, j.job_id, j.status, j.attempt, j.max_attempts, j.cancel_requested, j.worker_id,
+    c.ord, c.outcome, c.result::jsonb AS result, c.error::jsonb AS error
+  FROM claims c
+  JOIN orch.jobs j
+    ON j.tenant_id = $1 AND j.lease_id = c.lease_id AND j.fencing_token = c.fencing_token
+  WHERE j.status IN ('leased', 'running') AND j.lease_until > now()
+  ORDER BY j.job_id
+  FOR NO KEY UPDATE OF j
+),
+-- 3. what each outcome makes of its job: a success stands even when a cancel was requested; a failure
+--    retries while attempts are left, unless a cancel was requested
+decided AS (
+  SELECT h.tenant_id, h.job_id, h.ord, h.status AS from_status,
+    CASE
+      WHEN h.outcome = 'succeeded' THEN 'succeeded'
+      WHEN h.outcome = 'canceled' OR h.cancel_requested THEN 'canceled'
+      WHEN (h.error ->> 'retryable')::boolean AND h.attempt < h.max_attempts THEN 'retry_scheduled'
+      ELSE 'dead_lettered'
+    END AS disposition,
+    h.error,
+    h.result,
+    coalesce(($7::int[])[h.ord][h.attempt], ($7::int[])[h.ord][array_length($7::int[], 2)], 0)
+      AS retry_delay_ms,
+    h.worker_id AS actor,
+    CASE
+      WHEN h.outcome = 'succeeded' THEN 'succeeded'
+      WHEN h.outcome = 'canceled' OR h.cancel_requested THEN 'canceled'
+      ELSE 'failed'
+    END AS reason
+  FROM held h
+),${endAttemptSteps(4)}
+SELECT ${JOB_COLUMNS}, j.disposition, d.ord
+FROM ended j
+JOIN decided d ON d.tenant_id = j.tenant_id AND d.job_id = j.job_id`;
+
+/** A job row after its attempt ended, with what became of it and the number of its completion. */
+export interface EndedJobRow extends JobRow {
+  readonly disposition: CompletionDisposition;
+  /** The 1-based position of the completion in the batch. */
+  readonly ord: number;
+}
+
+/** One completion of {@link completeJobs}: the lease id must be a UUID, the token a 32-bit integer. */
+export interface CompletionItem {
+  readonly leaseId: string;
+  readonly fencingToken: number;
+  readonly outcome: CompletionOutcome;
+  /** JSON text of the result of a success, otherwise `null`. */
+  readonly resultJson: string | null;
+  /** JSON text of the failure of a failed attempt, otherwise `null`. */
+  readonly errorJson: string | null;
+  /** Whole, non-negative delays indexed by the failed attempt − 1. */
+  readonly retryDelaysMs: readonly number[];
+}
+
+/**
+ * Ends the attempts of current leases in one statement. Returns the ended jobs, each with the position
+ * (`ord`, from 1) of its completion; a completion without a row changed nothing (its lease is not current,
+ * or it repeats an earlier one).
+ */
+export async function completeJobs(
+  db: SqlExecutor,
+  tenantId: string,
+  items: readonly CompletionItem[],
+): Promise<EndedJobRow[]> {
+  if (items.length === 0) return [];
+  return db.query<EndedJobRow>(COMPLETE_JOBS, [
+    tenantId,
+    items.map((i) => i.leaseId),
+    items.map((i) => i.fencingToken),
+    items.map((i) => i.outcome),
+    items.map((i) => i.resultJson),
+    items.map((i) => i.errorJson),
+    rectangular(items.map((i) => i.retryDelaysMs)),
+  ]);
+}
+
+/**
+ * The schedules as the rows of one 2-D array, which must be rectangular: a shorter schedule is padded with
+ * its last delay (what the statement falls back to past its end anyway), an empty one is `[0]`.
+ */
+function rectangular(schedules: readonly (readonly number[])[]): number[][] {
+  const width = Math.max(1, ...schedules.map((s) => s.length));
+  return schedules.map((s) => {
+    const last = s.at(-1) ?? 0;
+    return Array.from({ length: width }, (_, i) => s[i] ?? last);
+  });
+}
