@@ -66,6 +66,8 @@ describe('outcomes', () => {
       result: { doubled: 4 },
       via: 'single',
     });
+    // The server saw the completion; the worker counts it once the answer is back.
+    await until(() => worker.stats.succeeded === 1);
     expect(worker.stats).toMatchObject({ leased: 1, succeeded: 1, failed: 0 });
     expect(fake.leaseCalls[0]).toMatchObject({
       workerId: worker.workerId,

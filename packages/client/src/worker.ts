@@ -146,7 +146,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     let errors = 0;
     let quickEmpties = 0;
     while (this.#state === 'running') {
-      const free = o.concurrency - this.#handlers.size;
+      // A job holds its slot until its completion is delivered, not just until its handler returns: the
+      // leases a worker holds never exceed `concurrency`, however slowly the server accepts completions.
+      const free = o.concurrency - this.#handlers.size - this.#completing.size;
       if (free <= 0) {
         await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
         continue;
@@ -394,7 +396,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   #track(task: Promise<void>): void {
-    const tracked = task.finally(() => this.#completing.delete(tracked));
+    const tracked = task.finally(() => {
+      this.#completing.delete(tracked);
+      this.#wakeLoop();
+    });
     this.#completing.add(tracked);
   }
 
