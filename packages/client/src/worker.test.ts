@@ -77,6 +77,16 @@ describe('outcomes', () => {
     expect(job.jobId).toBeDefined();
   });
 
+  it('never holds more leases than its concurrency, even while completions are slow to be accepted', async () => {
+    fake.completionDelayMs = 150;
+    for (let i = 0; i < 12; i++) fake.enqueue();
+    startWorker({ concurrency: 3, handler: () => 'done' });
+
+    await until(() => fake.completions.length === 12, 10_000);
+
+    expect(fake.maxHeldLeases).toBeLessThanOrEqual(3);
+  });
+
   it('reports thrown errors as failures: type, message, retryable, retryAfterMs', async () => {
     class UpstreamDown extends RetryableError {}
     const errors = [

@@ -75,6 +75,10 @@ export class FakeOrchestrator {
   readonly heartbeats: RecordedHeartbeat[] = [];
   readonly leaseCalls: LeaseRequest[] = [];
   readonly progress: { leaseId: string; progress: JsonValue }[] = [];
+  /** How long completion calls take to answer (their effect lands after the wait, as on a busy server). */
+  completionDelayMs = 0;
+  /** The most leases held at once (granted and not yet completed). */
+  maxHeldLeases = 0;
   readonly #jobs = new Map<string, FakeJob>();
   readonly #queue: string[] = [];
   #waiters: (() => void)[] = [];
@@ -133,6 +137,8 @@ export class FakeOrchestrator {
     if (index >= 0) this.#queue.splice(index, 1);
     entry.leaseId = randomUUID();
     entry.fencingToken++;
+    const held = [...this.#jobs.values()].filter((e) => e.leaseId !== null).length;
+    this.maxHeldLeases = Math.max(this.maxHeldLeases, held);
     const leaseUntil = new Date(Date.now() + 30_000).toISOString();
     entry.job = { ...entry.job, status: 'leased', attempt: entry.job.attempt + 1 };
     return { leaseId: entry.leaseId, fencingToken: entry.fencingToken, leaseUntil, job: entry.job };
@@ -218,14 +224,16 @@ export class FakeOrchestrator {
     return { body: { results } };
   }
 
-  #complete(request: RecordedRequest): FakeReply {
+  async #complete(request: RecordedRequest): Promise<FakeReply> {
+    await sleep(this.completionDelayMs);
     const leaseId = decodeURIComponent(request.path.split('/').at(-2) ?? '');
     const outcome = this.#applyCompletion({ ...(request.body as CompleteRequest), leaseId }, 'single');
     if (outcome === undefined) return problem(409, 'LEASE_LOST', `lease ${leaseId} is not held`);
     return { body: outcome };
   }
 
-  #completeBatch(request: RecordedRequest): FakeReply {
+  async #completeBatch(request: RecordedRequest): Promise<FakeReply> {
+    await sleep(this.completionDelayMs);
     const { completions } = request.body as { completions: BatchCompletion[] };
     const results = completions.map((c) => {
       const outcome = this.#applyCompletion(c, 'batch');
@@ -272,4 +280,8 @@ export class FakeOrchestrator {
   #until(): string {
     return new Date(Date.now() + 30_000).toISOString();
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
 }
