@@ -95,6 +95,32 @@ function refused(result: { readonly leaseId: string; readonly error: Orchestrato
   return { leaseId: result.leaseId, ok: false, code: result.error.code, detail: result.error.message };
 }
 
+/** The body of a batch call: `{ <field>: [item, …] }`, 1 to {@link MAX_LEASE_BATCH_SIZE} items, each naming its lease. */
+function batchBodySchema(
+  field: string,
+  required: readonly string[],
+  properties: Readonly<Record<string, unknown>>,
+) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: [field],
+    properties: {
+      [field]: {
+        type: 'array',
+        minItems: 1,
+        maxItems: MAX_LEASE_BATCH_SIZE,
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['leaseId', ...required],
+          properties: { leaseId: { type: 'string', maxLength: 64 }, ...properties },
+        },
+      },
+    },
+  };
+}
+
 /** The worker bridge: lease (batch, long-poll), heartbeat, progress, artifacts, complete. */
 export function registerLeaseRoutes(app: FastifyInstance, deps: LeaseRouteDeps): void {
   const { jobs, waiter } = deps;
@@ -318,24 +344,10 @@ export function registerLeaseRoutes(app: FastifyInstance, deps: LeaseRouteDeps):
       schema: {
         tags: ['workers'],
         summary: 'Complete several leases; each item succeeds or fails on its own',
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['completions'],
-          properties: {
-            completions: {
-              type: 'array',
-              minItems: 1,
-              maxItems: MAX_LEASE_BATCH_SIZE,
-              items: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['leaseId', 'fencingToken', 'outcome'],
-                properties: { leaseId: { type: 'string', maxLength: 64 }, fencingToken, ...completionBody },
-              },
-            },
-          },
-        },
+        body: batchBodySchema('completions', ['fencingToken', 'outcome'], {
+          fencingToken,
+          ...completionBody,
+        }),
         response: withProblems({ 200: batchResultSchema }, [400]),
       },
     },
@@ -357,24 +369,7 @@ export function registerLeaseRoutes(app: FastifyInstance, deps: LeaseRouteDeps):
       schema: {
         tags: ['workers'],
         summary: 'Extend several leases; each item succeeds or fails on its own',
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['heartbeats'],
-          properties: {
-            heartbeats: {
-              type: 'array',
-              minItems: 1,
-              maxItems: MAX_LEASE_BATCH_SIZE,
-              items: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['leaseId', 'fencingToken'],
-                properties: { leaseId: { type: 'string', maxLength: 64 }, fencingToken, leaseDurationMs },
-              },
-            },
-          },
-        },
+        body: batchBodySchema('heartbeats', ['fencingToken'], { fencingToken, leaseDurationMs }),
         response: withProblems({ 200: batchResultSchema }, [400]),
       },
     },
