@@ -241,10 +241,7 @@ export class JobService {
   async completeJob(ctx: RequestContext, completion: Completion): Promise<CompletedJob> {
     const errors = completionErrors(completion);
     if (errors.length > 0) throw validationError(errors);
-    return this.#tenant(ctx).completeJob({
-      ...completion,
-      retryDelaysMs: this.#schedule(completion.error?.retryAfterMs),
-    });
+    return this.#tenant(ctx).completeJob({ ...completion, retryDelaysMs: this.#scheduleFor(completion) });
   }
 
   /**
@@ -260,7 +257,7 @@ export class JobService {
       this.#tenant(ctx).completeJobs({
         completions: valid.map((completion) => ({
           ...completion,
-          retryDelaysMs: this.#schedule(completion.error?.retryAfterMs),
+          retryDelaysMs: this.#scheduleFor(completion),
         })),
       }),
     );
@@ -354,6 +351,11 @@ export class JobService {
         message: `must be an integer from ${o.minLeaseDurationMs} to ${o.maxLeaseDurationMs}`,
       },
     ];
+  }
+
+  /** Only a failure can be retried: other outcomes carry no schedule (the hot path of successes stays light). */
+  #scheduleFor(completion: Completion): number[] {
+    return completion.outcome === 'failed' ? this.#schedule(completion.error?.retryAfterMs) : [];
   }
 
   #schedule(retryAfterMs: number | undefined): number[] {

@@ -115,7 +115,11 @@ export interface CompleteJobParams extends LeaseProof {
   readonly outcome: CompletionOutcome;
   readonly result?: JsonValue;
   readonly error?: JobFailure;
-  /** Delay before the next attempt, indexed by the failed attempt number − 1 (see `retryDelaySchedule`). */
+  /**
+   * Delay before the next attempt, indexed by the failed attempt number − 1 (see `retryDelaySchedule`).
+   * Only read when the outcome is `failed`; may be empty otherwise (an entry past the end counts as the
+   * last one, an empty schedule as no delay).
+   */
   readonly retryDelaysMs: readonly number[];
 }
 
