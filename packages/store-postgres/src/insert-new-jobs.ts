@@ -5,7 +5,7 @@ import {
   type FieldError,
   type NewJob,
 } from '@stella-orch/core';
-import { isUuid } from './ledger-errors.js';
+import { idempotencyConflict, isUuid } from './ledger-errors.js';
 import type { JobsReadyNotifier } from './jobs-ready-notifier.js';
 import {
   insertJobs,
@@ -89,11 +89,7 @@ export async function insertNewJobs(
       if (earlier === undefined)
         throw new OrchestratorError('INTERNAL', `job ${job.jobId} was neither written nor found`);
       if (earlier.request_digest !== job.requestDigest) {
-        throw new OrchestratorError(
-          'IDEMPOTENCY_CONFLICT',
-          `idempotency key ${job.idempotencyKey ?? ''} was already used for another request (job ${earlier.job_id})`,
-          { details: { idempotencyKey: job.idempotencyKey, jobId: earlier.job_id } },
-        );
+        throw idempotencyConflict(job.idempotencyKey, { jobId: earlier.job_id });
       }
       results.push({ job: mapJob(earlier), created: false });
     }

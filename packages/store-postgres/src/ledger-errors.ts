@@ -1,6 +1,23 @@
 import { OrchestratorError } from '@stella-orch/core';
 import { isTransientSqlError, recode, SqlError } from './sql-errors.js';
 
+/**
+ * The refusal of an idempotency key already used for another request: `resource` names what the key
+ * made the first time (`{ jobId }` or `{ runId }`).
+ */
+export function idempotencyConflict(
+  key: string | null,
+  resource: { readonly jobId: string } | { readonly runId: string },
+): OrchestratorError {
+  const [field, id] = 'jobId' in resource ? ['jobId', resource.jobId] : ['runId', resource.runId];
+  const noun = field === 'jobId' ? 'job' : 'run';
+  return new OrchestratorError(
+    'IDEMPOTENCY_CONFLICT',
+    `idempotency key ${key ?? ''} was already used for another request (${noun} ${id})`,
+    { details: { idempotencyKey: key, [field]: id } },
+  );
+}
+
 /** How often an operation that hit a serialization failure or deadlock is run again. */
 const MAX_TRANSIENT_RETRIES = 3;
 

@@ -8,6 +8,7 @@ import {
   type Page,
   type Run,
 } from '@stella-orch/core';
+import { idempotencyConflict } from './ledger-errors.js';
 import { listDeadLetters } from './queries/dead-letters.js';
 import { getRunByIdempotencyKey, insertRun, listRuns } from './queries/runs.js';
 import { mapDeadLetter } from './row-mappers.js';
@@ -31,11 +32,7 @@ export async function createRun(
   if (existing === null)
     throw new OrchestratorError('INTERNAL', `run ${run.runId} was neither written nor found`);
   if (existing.request_digest !== run.requestDigest) {
-    throw new OrchestratorError(
-      'IDEMPOTENCY_CONFLICT',
-      `idempotency key ${run.idempotencyKey ?? ''} was already used for another request (run ${existing.run_id})`,
-      { details: { idempotencyKey: run.idempotencyKey, runId: existing.run_id } },
-    );
+    throw idempotencyConflict(run.idempotencyKey, { runId: existing.run_id });
   }
   return { run: mapRun(existing), created: false };
 }
