@@ -9,6 +9,9 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'packages/cli/dist/bin.js');
 const WORKER = join(ROOT, 'test/e2e/fixtures/worker-process.mjs');
 
+/** The client every end-to-end server declares: every scope, every tenant (a development secret). */
+export const E2E_CLIENT = { clientId: 'e2e', clientSecret: 'e2e-secret-for-tests-only-0123' } as const;
+
 /** A free TCP port on loopback. */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -38,7 +41,20 @@ export async function startServerProcess(
   const dir = mkdtempSync(join(tmpdir(), 'stella-e2e-'));
   const port = await freePort();
   const configPath = join(dir, 'config.json');
-  writeFileSync(configPath, JSON.stringify({ reaperIntervalMs: 200, logLevel: 'warn', ...options.config }));
+  const authority = {
+    bootstrapClients: false,
+    clients: [
+      {
+        ...E2E_CLIENT,
+        scopes: ['orch:read', 'orch:submit', 'orch:worker', 'orch:operate', 'orch:admin'],
+        tenants: ['*'],
+      },
+    ],
+  };
+  writeFileSync(
+    configPath,
+    JSON.stringify({ reaperIntervalMs: 200, logLevel: 'warn', authority, ...options.config }),
+  );
   const args = [
     CLI,
     'serve',
@@ -107,7 +123,15 @@ export async function startWorkerProcess(
 ): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [WORKER], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ORCH_URL: url, ORCH_TENANT: tenant, WORKER_NAME: name, ...env },
+    env: {
+      ...process.env,
+      ORCH_URL: url,
+      ORCH_TENANT: tenant,
+      ORCH_CLIENT_ID: E2E_CLIENT.clientId,
+      ORCH_CLIENT_SECRET: E2E_CLIENT.clientSecret,
+      WORKER_NAME: name,
+      ...env,
+    },
   });
   const events: WorkerEvent[] = [];
   const lines = createInterface({ input: child.stdout });

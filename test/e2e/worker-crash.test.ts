@@ -2,7 +2,13 @@ import { OrchestratorClient, type Job } from '@stella-orch/client';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, requireServices, type TestDatabase } from '@stella-orch/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServerProcess, startWorkerProcess, type ServerProcess, type WorkerProcess } from './harness.js';
+import {
+  E2E_CLIENT,
+  startServerProcess,
+  startWorkerProcess,
+  type ServerProcess,
+  type WorkerProcess,
+} from './harness.js';
 
 const JOBS = 2_000;
 
@@ -38,7 +44,11 @@ describe.each([
       if (!enabled) return;
       database = engine === 'PostgreSQL' ? await createTestDatabase('stella_orch_e2e') : undefined;
       server = await startServerProcess(database === undefined ? {} : { databaseUrl: database.url });
-      client = new OrchestratorClient({ baseUrl: server.url, tenant });
+      client = new OrchestratorClient({
+        baseUrl: server.url,
+        tenant,
+        credentials: { ...E2E_CLIENT, scopes: ['orch:read', 'orch:submit', 'orch:worker'] },
+      });
     }, 60_000);
 
     afterAll(async () => {

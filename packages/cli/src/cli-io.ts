@@ -10,6 +10,8 @@ export interface CliIo {
   readonly cwd: string;
   /** Resolves with the signal's name when the process is asked to stop (SIGINT, SIGTERM). */
   waitForShutdown(): Promise<string>;
+  /** All of standard input, as text (for secrets that should not be on the command line). */
+  readStdin?(): Promise<string>;
 }
 
 /** The exit status conventionally used after a second interrupt. */
@@ -22,6 +24,11 @@ export function processIo(): CliIo {
     stderr: (text) => process.stderr.write(text),
     env: process.env,
     cwd: process.cwd(),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
     waitForShutdown: () =>
       new Promise((resolve) => {
         const onSignal = (signal: NodeJS.Signals): void => {

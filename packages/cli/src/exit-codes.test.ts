@@ -1,7 +1,7 @@
-import { OrchestratorApiError, OrchestratorConnectionError } from '@stella-orch/client';
+import { OrchestratorApiError, OrchestratorConnectionError, TokenRequestError } from '@stella-orch/client';
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { EXIT_CODES, exitCodeFor, UsageError } from './exit-codes.js';
+import { EXIT_CODES, exitCodeFor, IntegrityError, UsageError } from './exit-codes.js';
 
 const apiError = (status: number, code: string) => new OrchestratorApiError({ status, code, detail: 'x' });
 
@@ -17,7 +17,15 @@ describe('exitCodeFor', () => {
     [apiError(502, 'HTTP_502'), EXIT_CODES.unavailable],
     [apiError(429, 'RATE_LIMITED'), EXIT_CODES.unavailable],
     [apiError(500, 'INTERNAL'), EXIT_CODES.unexpected],
-    [apiError(403, 'FORBIDDEN'), EXIT_CODES.unexpected],
+    [apiError(403, 'FORBIDDEN'), EXIT_CODES.auth],
+    [apiError(403, 'INSUFFICIENT_SCOPE'), EXIT_CODES.auth],
+    [apiError(403, 'TENANT_MISMATCH'), EXIT_CODES.auth],
+    [apiError(401, 'UNAUTHENTICATED'), EXIT_CODES.auth],
+    [new TokenRequestError({ status: 401, error: 'invalid_client' }), EXIT_CODES.auth],
+    [new TokenRequestError({ status: 400, error: 'invalid_scope' }), EXIT_CODES.auth],
+    [new IntegrityError('AUDIT_CHAIN_BROKEN', 'broken at 4'), EXIT_CODES.integrity],
+    [apiError(409, 'CLIENT_EXISTS'), EXIT_CODES.conflict],
+    [apiError(404, 'CLIENT_NOT_FOUND'), EXIT_CODES.notFound],
     [
       new OrchestratorConnectionError('refused', { url: 'http://x', timedOut: false }),
       EXIT_CODES.unavailable,

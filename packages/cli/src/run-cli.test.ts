@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 // The client package's scripted HTTP peer, shared rather than copied.
 import { FakeHttpServer, problem } from '../../client/test/fake-http-server.js';
 import { makeJob } from '../../client/test/fake-orchestrator.js';
+import { CREDENTIALS_ENV, OPERATOR_ENV, startCliHarness, type CliHarness } from '../test/cli-harness.js';
 import { recordingIo } from '../test/test-io.js';
 import { runCli } from './run-cli.js';
 
@@ -25,6 +26,20 @@ describe('usage', () => {
       '--json',
       'Exit codes:',
       '5  server unavailable',
+      'clients',
+      'audit',
+      '--client-id <id>',
+      '--client-secret <secret>',
+      'prefer env',
+      'STELLA_ORCH_CLIENT_SECRET',
+      '--reason <reason>',
+      '--ticket <ticket>',
+      '--quota-reason <reason>',
+      '--backfill-ticket <ticket>',
+      'STELLA_ORCH_OPERATOR_REASON',
+      'Authentication:',
+      '6  credentials refused',
+      '7  integrity check failed',
     ]) {
       expect(help).toContain(word);
     }
@@ -71,19 +86,18 @@ describe('usage', () => {
 });
 
 describe('against an orchestrator', () => {
+  let harness: CliHarness;
   let server: FakeHttpServer;
   beforeEach(async () => {
-    server = await FakeHttpServer.start();
+    harness = await startCliHarness();
+    server = harness.server;
   });
   afterEach(async () => {
-    await server.close();
+    await harness.close();
   });
 
-  const run = async (argv: string[], env: NodeJS.ProcessEnv = {}) => {
-    const io = recordingIo({ STELLA_ORCH_URL: server.url, ...env });
-    const code = await runCli(argv, io);
-    return { code, out: io.stdoutText(), err: io.stderrText() };
-  };
+  const run = (argv: string[], env: NodeJS.ProcessEnv = {}) => harness.run(argv, env);
+  const api = () => harness.apiRequests();
 
   it('submits a job with the flags as body and headers, and prints it', async () => {
     const job = makeJob({ jobType: 'scan', priority: 5, runId: 'r-1', idempotencyKey: 'k-1' });
@@ -107,7 +121,7 @@ describe('against an orchestrator', () => {
     );
 
     expect(result.code).toBe(0);
-    const [request] = server.requests;
+    const [request] = api();
     expect(request!.body).toEqual({
       jobType: 'scan',
       payload: { image: 'alpine' },
@@ -124,9 +138,10 @@ describe('against an orchestrator', () => {
     const dir = await mkdtemp(join(tmpdir(), 'cli-'));
     await writeFile(join(dir, 'payload.json'), '{"feed":"nvd"}');
     server.route('POST', `${BASE}/jobs`, () => ({ status: 201, body: makeJob() }));
-    const io = recordingIo({ STELLA_ORCH_URL: server.url }, dir);
-    expect(await runCli(['jobs', 'submit', 'ingest', '--payload-file', 'payload.json'], io)).toBe(0);
-    expect(server.requests[0]!.body).toEqual({ jobType: 'ingest', payload: { feed: 'nvd' } });
+    expect(
+      (await harness.run(['jobs', 'submit', 'ingest', '--payload-file', 'payload.json'], {}, dir)).code,
+    ).toBe(0);
+    expect(api()[0]!.body).toEqual({ jobType: 'ingest', payload: { feed: 'nvd' } });
   });
 
   it('lists jobs as a table with filters, and says when more pages exist', async () => {
@@ -150,11 +165,12 @@ describe('against an orchestrator', () => {
     ]);
 
     expect(result.code).toBe(0);
-    const query = server.requests[0]!.query;
+    const query = api()[0]!.query;
     expect(query.get('status')).toBe('failed,pending');
     expect(query.get('jobType')).toBe('scan');
     expect(query.get('page_size')).toBe('2');
-    expect(server.requests[0]!.headers['x-stella-tenant']).toBe('acme');
+    expect(api()[0]!.headers['x-stella-tenant']).toBe('acme');
+    expect(harness.authority.tokenRequests[0]).toMatchObject({ scope: 'orch:read', tenant: 'acme' });
     expect(result.out).toMatch(/JOB ID.*TYPE.*STATUS/);
     for (const job of jobs) expect(result.out).toContain(job.jobId);
     expect(result.err).toContain('--all');
@@ -172,7 +188,7 @@ describe('against an orchestrator', () => {
     expect(result.code).toBe(0);
     const printed = JSON.parse(result.out) as { items: unknown[] };
     expect(printed.items).toHaveLength(3);
-    expect(server.requests).toHaveLength(2);
+    expect(api()).toHaveLength(2);
   });
 
   it('shows a job with its history', async () => {
@@ -228,9 +244,9 @@ describe('against an orchestrator', () => {
 
   it('exits 4 on a conflict', async () => {
     server.route('POST', /\/cancel$/, () => problem(409, 'INVALID_TRANSITION', 'job j is succeeded'));
-    const result = await run(['jobs', 'cancel', 'j', '--reason', 'typo']);
+    const result = await run(['jobs', 'cancel', 'j', '--reason', 'typo', '--ticket', 'OPS-1']);
     expect(result.code).toBe(4);
-    expect(server.requests[0]!.body).toEqual({ reason: 'typo' });
+    expect(api()[0]!.body).toEqual({ reason: 'typo' });
     expect(result.err).toContain('INVALID_TRANSITION: job j is succeeded');
   });
 
@@ -253,21 +269,21 @@ describe('against an orchestrator', () => {
     const result = await run(['jobs', 'summary']);
     expect(result.code).toBe(5);
     expect(result.err).toContain('STORE_UNAVAILABLE');
-    expect(server.requests.length).toBeGreaterThan(1);
+    expect(api().length).toBeGreaterThan(1);
   });
 
   it('exits 5 when the server cannot be reached', async () => {
     const url = server.url;
     await server.close();
-    const io = recordingIo({ STELLA_ORCH_URL: url });
+    const io = recordingIo({ STELLA_ORCH_URL: url, ...CREDENTIALS_ENV });
     expect(await runCli(['jobs', 'list'], io)).toBe(5);
     expect(io.stderrText()).toContain('cannot reach the orchestrator');
-    server = await FakeHttpServer.start();
+    harness = await startCliHarness();
   });
 
   it('prints errors as JSON under --json', async () => {
     server.route('POST', /\/replay$/, () => problem(409, 'INVALID_TRANSITION', 'job j is running'));
-    const result = await run(['--json', 'jobs', 'replay', 'j']);
+    const result = await run(['--json', 'jobs', 'replay', 'j'], OPERATOR_ENV);
     expect(result.code).toBe(4);
     expect(JSON.parse(result.err)).toMatchObject({
       error: { code: 'INVALID_TRANSITION', detail: 'job j is running' },
@@ -284,7 +300,7 @@ describe('against an orchestrator', () => {
     }));
     const result = await run(['jobs', 'summary', '--run-id', 'r-1']);
     expect(result.code).toBe(0);
-    expect(server.requests[0]!.query.get('runId')).toBe('r-1');
+    expect(api()[0]!.query.get('runId')).toBe('r-1');
     expect(result.out).toMatch(/total\s*│\s*5/);
     expect(result.out).toMatch(/scan(\s*│\s*\d+){8}/);
   });

@@ -1,4 +1,4 @@
-import { isApiError, OrchestratorConnectionError } from '@stella-orch/client';
+import { isApiError, OrchestratorConnectionError, TokenRequestError } from '@stella-orch/client';
 import { CommanderError } from 'commander';
 import type { CliIo } from './cli-io.js';
 import { exitCodeFor } from './exit-codes.js';
@@ -23,18 +23,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
 function reportError(io: CliIo, error: unknown, json: boolean): void {
   if (json) {
-    const problem = isApiError(error)
-      ? error.problem
-      : {
-          code: error instanceof OrchestratorConnectionError ? 'UNREACHABLE' : errorName(error),
-          detail: message(error),
-        };
-    io.stderr(`${JSON.stringify({ error: problem })}\n`);
+    io.stderr(`${JSON.stringify({ error: jsonError(error) })}\n`);
+    return;
+  }
+  if (error instanceof TokenRequestError) {
+    const description = error.error_description === '' ? '' : `: ${error.error_description}`;
+    io.stderr(`error: the token request was refused: ${error.error}${description}\n`);
+    const hint = TOKEN_ERROR_HINTS[error.error];
+    if (hint !== undefined) io.stderr(`  ${hint}\n`);
     return;
   }
   if (isApiError(error)) {
     io.stderr(`error: ${error.code}: ${error.detail}\n`);
     for (const field of error.problem.errors ?? []) io.stderr(`  ${field.path}: ${field.message}\n`);
+    const required = requiredScopeOf(error.problem);
+    if (required !== undefined) io.stderr(`  the call needs scope ${required}\n`);
     return;
   }
   if (error instanceof OrchestratorConnectionError) {
@@ -47,7 +50,48 @@ function reportError(io: CliIo, error: unknown, json: boolean): void {
   }
 }
 
-function errorName(error: unknown): string {
+/** What to check after each refusal of the token endpoint. */
+const TOKEN_ERROR_HINTS: Readonly<Record<string, string>> = {
+  invalid_client:
+    'check --client-id (or STELLA_ORCH_CLIENT_ID) and the secret in STELLA_ORCH_CLIENT_SECRET, and that ' +
+    'the client is enabled',
+  invalid_scope: 'the client may not have the scope this command needs (see its --help)',
+  invalid_request: 'check --tenant and the --reason and --ticket values',
+  invalid_target: 'the client may not act in this tenant: check --tenant (or STELLA_ORCH_TENANT)',
+  unauthorized_client: 'the client may not use the client credentials grant',
+};
+
+/** The `--json` form of an error: the problem document, the RFC 6749 refusal, or code and detail. */
+function jsonError(error: unknown): Record<string, unknown> {
+  if (isApiError(error)) return error.problem;
+  if (error instanceof TokenRequestError) {
+    return {
+      code: 'TOKEN_REQUEST_REFUSED',
+      status: error.status,
+      detail: error.message,
+      error: error.error,
+      error_description: error.error_description,
+    };
+  }
+  return {
+    code: error instanceof OrchestratorConnectionError ? 'UNREACHABLE' : codeOf(error),
+    detail: message(error),
+  };
+}
+
+function requiredScopeOf(problem: Record<string, unknown>): string | undefined {
+  const details = problem['details'];
+  const scope =
+    typeof details === 'object' && details !== null
+      ? (details as Record<string, unknown>)['requiredScope']
+      : undefined;
+  return typeof scope === 'string' ? scope : undefined;
+}
+
+/** An error's own `code` (IntegrityError's, say), else its name. */
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string') return code;
   return error instanceof Error ? error.name : 'Error';
 }
 

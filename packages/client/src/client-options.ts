@@ -1,13 +1,22 @@
+import type { AccessTokenSource, ClientCredentials } from './client-credentials.js';
 import type { RetryOptions } from './http-transport.js';
 
-/** Settings of `OrchestratorClient`. */
+/**
+ * Settings of `OrchestratorClient`. Every API call needs a bearer token: give `credentials` (the client
+ * fetches, caches and refreshes tokens itself) or `accessToken` (a token obtained elsewhere), not both.
+ */
 export interface OrchestratorClientOptions {
   /** Where the orchestrator listens, such as `http://localhost:8080`. */
   readonly baseUrl: string;
-  /** Sent as `X-Stella-Tenant`. */
+  /**
+   * Sent as `X-Stella-Tenant`, which must name the token's tenant (else 403 `TENANT_MISMATCH`); also the
+   * tenant asked for in token requests when `credentials.tenant` is not set.
+   */
   readonly tenant?: string;
-  /** Sent as `X-Stella-Actor`. */
-  readonly actor?: string;
+  /** Client credentials: tokens are fetched from the token endpoint on first use and refreshed before expiry. */
+  readonly credentials?: ClientCredentials;
+  /** A bearer token, or a function giving the current one (called for every attempt). */
+  readonly accessToken?: AccessTokenSource;
   /** Extra headers on every request. */
   readonly headers?: Readonly<Record<string, string>>;
   /** The fetch implementation; the global `fetch` by default. */
@@ -28,4 +37,14 @@ export interface CallOptions {
 export interface CreateCallOptions extends CallOptions {
   /** Sent as `Idempotency-Key`: the same key and request give the same resource. Makes retries safe. */
   readonly idempotencyKey?: string;
+}
+
+/**
+ * Options of an operator action: the request's own reason and ticket (`X-Stella-Operator-Reason`, at most
+ * 256 characters, and `X-Stella-Operator-Ticket`, at most 128), recorded in the action's audit entry as
+ * `requestReason` / `requestTicket` beside the token's.
+ */
+export interface OperatorCallOptions extends CallOptions {
+  readonly operatorReason?: string;
+  readonly operatorTicket?: string;
 }

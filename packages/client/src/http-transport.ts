@@ -34,8 +34,21 @@ export interface TransportRequest {
   /** Path below the base URL, starting with `/`, already percent-encoded. */
   readonly path: string;
   readonly query?: Readonly<Record<string, string | number | undefined>>;
+  /** A JSON body. */
   readonly body?: unknown;
+  /** A form body (`application/x-www-form-urlencoded`), instead of JSON. */
+  readonly form?: Readonly<Record<string, string>>;
   readonly headers?: Readonly<Record<string, string>>;
+  /** How a successful answer is read: as JSON (the default), or as text. */
+  readonly responseType?: 'json' | 'text';
+  /**
+   * Builds the error of an error answer in place of `OrchestratorApiError` (the token endpoint's RFC 6749
+   * errors); returning `undefined` keeps the default. Whether the answer is retried depends on its status
+   * alone.
+   */
+  readonly mapError?: (status: number, text: string) => Error | undefined;
+  /** The call needs no credentials (health probes, the token request itself). */
+  readonly anonymous?: boolean;
   readonly retry: RetryMode;
   /** A fenced lease call: `LEASE_LOST` on a repeat after an ambiguous attempt becomes {@link LeaseOutcomeUnknownError}. */
   readonly fenced?: boolean;
@@ -58,7 +71,13 @@ type FailureKind = 'not_sent' | 'refused' | 'unknown' | 'final';
 
 type AttemptResult =
   | { readonly kind: 'ok'; readonly status: number; readonly headers: Headers; readonly body: unknown }
-  | { readonly kind: FailureKind; readonly error: Error; readonly retryAfterMs?: number | undefined };
+  | {
+      readonly kind: FailureKind;
+      readonly error: Error;
+      readonly retryAfterMs?: number | undefined;
+      /** The HTTP status of an error answer; absent for network failures. */
+      readonly status?: number;
+    };
 
 const NOT_SENT_CODES = new Set([
   'ECONNREFUSED',
@@ -75,8 +94,23 @@ export interface HttpTransportOptions {
   readonly fetch: typeof fetch;
   readonly retry: RetryOptions;
   readonly timeoutMs: number;
-  /** Builds the headers of every attempt (so a refreshed credential is used on a retry). */
-  readonly headers: () => Promise<Headers>;
+  /**
+   * Builds the headers of every attempt (so a refreshed credential is used on a retry). May wait for a
+   * token; rejects with the caller's abort reason, or with the token endpoint's error.
+   */
+  readonly headers: (attempt: AttemptContext) => Promise<Headers>;
+  /**
+   * Called when an attempt is answered 401 with the headers it was sent with. Resolving `true` (a new
+   * credential is available) repeats the request once, whatever its {@link RetryMode}: a 401 did nothing.
+   */
+  readonly onUnauthorized?: (refused: Headers) => Promise<boolean>;
+}
+
+/** What the header source of an attempt is told. */
+export interface AttemptContext {
+  /** The call needs no credentials. */
+  readonly anonymous: boolean;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Sends JSON requests with per-attempt timeouts, retries transient failures and maps problems to errors. */
@@ -99,8 +133,13 @@ export class HttpTransport {
   async request<T>(request: TransportRequest): Promise<TransportResponse<T>> {
     const url = this.#url(request);
     let possiblyApplied = false;
+    let reauthenticated = false;
     for (let retry = 1; ; retry++) {
-      const result = await this.#attempt(url, request);
+      const headers = await this.#options.headers({
+        anonymous: request.anonymous === true,
+        signal: request.signal,
+      });
+      const result = await this.#attempt(url, request, headers);
       if (result.kind === 'ok') {
         return {
           status: result.status,
@@ -108,6 +147,12 @@ export class HttpTransport {
           body: result.body as T,
           possiblyRepeated: possiblyApplied,
         };
+      }
+      // A refused credential (an expired token, say): one fresh credential, one repeat, not a retry.
+      if (result.status === 401 && !reauthenticated && (await this.#reauthenticate(headers))) {
+        reauthenticated = true;
+        retry--;
+        continue;
       }
       if (request.fenced === true && possiblyApplied && isLeaseLost(result.error)) {
         throw new LeaseOutcomeUnknownError(result.error.problem);
@@ -133,14 +178,21 @@ export class HttpTransport {
     return backoffDelayMs(policy, retry);
   }
 
-  async #attempt(url: string, request: TransportRequest): Promise<AttemptResult> {
+  async #reauthenticate(refused: Headers): Promise<boolean> {
+    const onUnauthorized = this.#options.onUnauthorized;
+    return onUnauthorized !== undefined && (await onUnauthorized(refused));
+  }
+
+  async #attempt(url: string, request: TransportRequest, headers: Headers): Promise<AttemptResult> {
     const timeoutMs = this.#options.timeoutMs + (request.extraTimeoutMs ?? 0);
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = request.signal === undefined ? timeout : AbortSignal.any([request.signal, timeout]);
-    const headers = await this.#options.headers();
     for (const [name, value] of Object.entries(request.headers ?? {})) headers.set(name, value);
     const init: RequestInit = { method: request.method, headers, signal };
-    if (request.body !== undefined) {
+    if (request.form !== undefined) {
+      headers.set('content-type', 'application/x-www-form-urlencoded');
+      init.body = new URLSearchParams(request.form).toString();
+    } else if (request.body !== undefined) {
       headers.set('content-type', 'application/json');
       init.body = JSON.stringify(request.body);
     }
@@ -166,7 +218,7 @@ export class HttpTransport {
       });
       return { kind: classifyNetworkError(error), error: connectionError };
     }
-    return interpretResponse(response, text, url);
+    return interpretResponse(response, text, url, request);
   }
 
   #url(request: TransportRequest): string {
@@ -179,9 +231,17 @@ export class HttpTransport {
   }
 }
 
-function interpretResponse(response: Response, text: string, url: string): AttemptResult {
+function interpretResponse(
+  response: Response,
+  text: string,
+  url: string,
+  request: TransportRequest,
+): AttemptResult {
   const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'));
   if (response.ok) {
+    if (request.responseType === 'text') {
+      return { kind: 'ok', status: response.status, headers: response.headers, body: text };
+    }
     try {
       return {
         kind: 'ok',
@@ -198,14 +258,16 @@ function interpretResponse(response: Response, text: string, url: string): Attem
       return { kind: 'final', error: new OrchestratorApiError(problem) };
     }
   }
-  const error = new OrchestratorApiError(toProblem(response.status, text), { retryAfterMs });
+  const error =
+    request.mapError?.(response.status, text) ??
+    new OrchestratorApiError(toProblem(response.status, text), { retryAfterMs });
   const kind: FailureKind =
     response.status === 429 || response.status === 503
       ? 'refused'
       : response.status === 502 || response.status === 504
         ? 'unknown'
         : 'final';
-  return { kind, error, retryAfterMs };
+  return { kind, error, retryAfterMs, status: response.status };
 }
 
 /** Reads a problem document, or synthesises one (`HTTP_<status>`) from any other error body. */

@@ -3,8 +3,11 @@
  * dependencies: only the HTTP contract of docs/api.md and the platform's `fetch`.
  */
 export * from './api-error.js';
+export * from './audit-resources.js';
 export * from './backoff.js';
+export * from './client-credentials.js';
 export * from './client-options.js';
+export * from './client-resources.js';
 export * from './completion-batcher.js';
 export * from './heartbeat-scheduler.js';
 export * from './http-transport.js';
@@ -16,6 +19,8 @@ export * from './job-resources.js';
 export * from './lease-resources.js';
 export * from './logger.js';
 export * from './orchestrator-client.js';
+export * from './token-provider.js';
+export * from './token-request-error.js';
 export * from './worker.js';
 export * from './worker-events.js';
 export * from './worker-options.js';

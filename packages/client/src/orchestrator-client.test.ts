@@ -19,7 +19,7 @@ let client: OrchestratorClient;
 
 beforeEach(async () => {
   server = await FakeHttpServer.start();
-  client = new OrchestratorClient({ baseUrl: server.url, tenant: 't1', actor: 'alice', retry: FAST });
+  client = new OrchestratorClient({ baseUrl: server.url, tenant: 't1', retry: FAST });
 });
 
 afterEach(async () => {
@@ -35,7 +35,7 @@ function sequence(
 }
 
 describe('requests', () => {
-  it('sends the base path, tenant, actor, idempotency key and JSON body, and returns the job', async () => {
+  it('sends the base path, tenant, idempotency key and JSON body, and returns the job', async () => {
     const job = makeJob({ jobType: 'advisory.ingest' });
     server.route('POST', `${BASE}/jobs`, () => ({ status: 201, body: job }));
 
@@ -47,7 +47,8 @@ describe('requests', () => {
     expect(answer).toEqual(job);
     const [request] = server.requestsTo('POST', `${BASE}/jobs`);
     expect(request!.headers['x-stella-tenant']).toBe('t1');
-    expect(request!.headers['x-stella-actor']).toBe('alice');
+    expect(request!.headers['x-stella-actor']).toBeUndefined();
+    expect(request!.headers.authorization).toBeUndefined();
     expect(request!.headers['idempotency-key']).toBe('k-1');
     expect(request!.headers['content-type']).toBe('application/json');
     expect(request!.body).toEqual({ jobType: 'advisory.ingest', payload: { a: 1 } });

@@ -1,5 +1,26 @@
-import type { CallOptions, CreateCallOptions, OrchestratorClientOptions } from './client-options.js';
-import { DEFAULT_RETRY_OPTIONS, HttpTransport, type RetryMode } from './http-transport.js';
+import type {
+  AuditArchiveManifest,
+  AuditCheckpoint,
+  AuditEntry,
+  AuditExportRange,
+  AuditVerification,
+  ListAuditEntriesQuery,
+} from './audit-resources.js';
+import { OrchestratorApiError } from './api-error.js';
+import { bearerAuthFor, bearerTokenOf, type BearerAuth } from './bearer-auth.js';
+import type {
+  CallOptions,
+  CreateCallOptions,
+  OperatorCallOptions,
+  OrchestratorClientOptions,
+} from './client-options.js';
+import type { ClientWithSecret, NewClient, RegisteredClient } from './client-resources.js';
+import {
+  DEFAULT_RETRY_OPTIONS,
+  HttpTransport,
+  type AttemptContext,
+  type RetryMode,
+} from './http-transport.js';
 import type {
   DeadLetterEntry,
   Job,
@@ -37,6 +58,11 @@ export const API_BASE_PATH = '/api/v1/orchestrator';
 /**
  * The typed client of the orchestrator's HTTP API (docs/api.md). Every method maps to one endpoint.
  *
+ * Authentication: with `credentials`, a token is fetched from the token endpoint on the first call, shared
+ * by concurrent calls, and refreshed before it expires; with `accessToken`, that token is sent. A call
+ * answered 401 (an expired or revoked token) gets a fresh token and is repeated once. A refused token
+ * request rejects with `TokenRequestError`. The health probes are sent without a token.
+ *
  * Errors: an error answer rejects with `OrchestratorApiError` (`status`, `code`, `detail`, `problem`); an
  * unreachable server with `OrchestratorConnectionError`. Transient failures (network errors, timeouts, 429
  * and 503 honouring `Retry-After`, 502, 504) are retried with capped exponential back-off, but only where
@@ -51,16 +77,26 @@ export const API_BASE_PATH = '/api/v1/orchestrator';
 export class OrchestratorClient {
   readonly #options: OrchestratorClientOptions;
   readonly #transport: HttpTransport;
+  readonly #auth: BearerAuth | undefined;
 
-  /** @param options - base URL, tenant, actor, headers, fetch, retry and timeout */
+  /**
+   * @param options - base URL, tenant, credentials or access token, headers, fetch, retry and timeout
+   * @throws TypeError when both `credentials` and `accessToken` are given, or `tenant` and
+   *   `credentials.tenant` differ
+   */
   constructor(options: OrchestratorClientOptions) {
     this.#options = options;
-    this.#transport = new HttpTransport({
-      baseUrl: options.baseUrl,
+    const settings = {
       fetch: options.fetch ?? globalThis.fetch,
       retry: { ...DEFAULT_RETRY_OPTIONS, ...options.retry },
       timeoutMs: options.timeoutMs ?? 30_000,
-      headers: () => this.#headers(),
+    };
+    this.#auth = bearerAuthFor(options, settings);
+    this.#transport = new HttpTransport({
+      baseUrl: options.baseUrl,
+      ...settings,
+      headers: (attempt) => this.#headers(attempt),
+      onUnauthorized: (refused) => this.#unauthorized(refused),
     });
   }
 
@@ -70,16 +106,22 @@ export class OrchestratorClient {
   }
 
   /**
-   * The headers of every attempt. This is the one place where credentials are added: a client-credentials
-   * access token (`Authorization: Bearer …`, refreshed when it expires) will be set here, which is why the
-   * method is asynchronous and called per attempt.
+   * The headers of every attempt. This is the one place where credentials are added: the bearer token is
+   * asked for per attempt, so a retry after a refresh carries the new one.
    */
-  #headers(): Promise<Headers> {
+  async #headers(attempt: AttemptContext): Promise<Headers> {
     const headers = new Headers(this.#options.headers);
     headers.set('accept', 'application/json, application/problem+json');
     if (this.#options.tenant !== undefined) headers.set('x-stella-tenant', this.#options.tenant);
-    if (this.#options.actor !== undefined) headers.set('x-stella-actor', this.#options.actor);
-    return Promise.resolve(headers);
+    if (!attempt.anonymous && this.#auth !== undefined) {
+      headers.set('authorization', `Bearer ${await this.#auth.token(attempt.signal)}`);
+    }
+    return headers;
+  }
+
+  async #unauthorized(refused: Headers): Promise<boolean> {
+    const token = bearerTokenOf(refused);
+    return this.#auth !== undefined && token !== undefined && (await this.#auth.refused(token));
   }
 
   // T names the body the contract promises for `path`; the answer is not validated at run time.
@@ -95,16 +137,25 @@ export class OrchestratorClient {
       readonly idempotencyKey?: string | undefined;
       readonly fenced?: boolean;
       readonly extraTimeoutMs?: number;
-      /** The path is below the server root rather than below {@link API_BASE_PATH} (health probes). */
+      /**
+       * The path is below the server root rather than below {@link API_BASE_PATH}, and open: sent without
+       * a token (health probes).
+       */
       readonly root?: boolean;
+      readonly headers?: Readonly<Record<string, string>>;
+      readonly responseType?: 'json' | 'text';
     },
   ): Promise<{ body: T; possiblyRepeated: boolean }> {
-    const { idempotencyKey, root, ...rest } = options;
+    const { idempotencyKey, root, headers, ...rest } = options;
     const response = await this.#transport.request<T>({
       method,
       path: root === true ? path : `${API_BASE_PATH}${path}`,
       ...rest,
-      ...(idempotencyKey === undefined ? {} : { headers: { 'idempotency-key': idempotencyKey } }),
+      anonymous: root === true,
+      headers: {
+        ...headers,
+        ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+      },
     });
     return { body: response.body, possiblyRepeated: response.possiblyRepeated };
   }
@@ -201,23 +252,43 @@ export class OrchestratorClient {
    * Cancels a job: pending/waiting end `canceled`, leased/running get `cancelRequested`.
    * @throws OrchestratorApiError `JOB_NOT_FOUND`, `INVALID_TRANSITION` (already terminal)
    */
-  async cancelJob(jobId: string, options: CallOptions & { readonly reason?: string } = {}): Promise<Job> {
+  async cancelJob(
+    jobId: string,
+    options: OperatorCallOptions & { readonly reason?: string } = {},
+  ): Promise<Job> {
     const path = `/jobs/${encodeURIComponent(jobId)}/cancel`;
     const body = options.reason === undefined ? {} : { reason: options.reason };
-    return (await this.#call<Job>('POST', path, { body, retry: 'unprocessed', signal: options.signal })).body;
+    return (await this.#operate<Job>(path, body, 'unprocessed', options)).body;
   }
 
   /**
    * Retries a job: one pending in back-off becomes eligible now (same job); a failed or canceled one is
    * cloned into a new job whose `replayOf` is `jobId`.
    */
-  async retryJob(jobId: string, options: CreateCallOptions = {}): Promise<Job> {
+  async retryJob(jobId: string, options: CreateCallOptions & OperatorCallOptions = {}): Promise<Job> {
     return this.#create<Job>(`/jobs/${encodeURIComponent(jobId)}/retry`, {}, options);
   }
 
   /** Replays a terminal job as a new job (`replayOf` = `jobId`); the original is untouched. */
-  async replayJob(jobId: string, options: CreateCallOptions = {}): Promise<Job> {
+  async replayJob(jobId: string, options: CreateCallOptions & OperatorCallOptions = {}): Promise<Job> {
     return this.#create<Job>(`/jobs/${encodeURIComponent(jobId)}/replay`, {}, options);
+  }
+
+  /** A POST carrying the operator headers of `options`. */
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
+  async #operate<T>(
+    path: string,
+    body: unknown,
+    retry: RetryMode,
+    options: OperatorCallOptions & { readonly idempotencyKey?: string | undefined },
+  ): Promise<{ body: T; possiblyRepeated: boolean }> {
+    return this.#call<T>('POST', path, {
+      body,
+      retry,
+      signal: options.signal,
+      idempotencyKey: options.idempotencyKey,
+      headers: operatorHeaders(options),
+    });
   }
 
   /** Creates a run (`POST /runs`). */
@@ -225,16 +296,13 @@ export class OrchestratorClient {
     return this.#create<Run>('/runs', run, options);
   }
 
-  async #create<T>(path: string, body: unknown, options: CreateCallOptions): Promise<T> {
+  async #create<T>(
+    path: string,
+    body: unknown,
+    options: CreateCallOptions & OperatorCallOptions,
+  ): Promise<T> {
     const retry: RetryMode = options.idempotencyKey === undefined ? 'unprocessed' : 'always';
-    return (
-      await this.#call<T>('POST', path, {
-        body,
-        retry,
-        signal: options.signal,
-        idempotencyKey: options.idempotencyKey,
-      })
-    ).body;
+    return (await this.#operate<T>(path, body, retry, options)).body;
   }
 
   /** Reads one run. @throws OrchestratorApiError `RUN_NOT_FOUND` */
@@ -374,6 +442,133 @@ export class OrchestratorClient {
     return answer.body.results;
   }
 
+  /** The Authority's clients, configured and registered (`GET /clients`). Needs `orch:admin`. */
+  async listClients(options: CallOptions = {}): Promise<readonly RegisteredClient[]> {
+    return (await this.#get<{ items: readonly RegisteredClient[] }>('/clients', options)).items;
+  }
+
+  /**
+   * Registers a client (`POST /clients`); the server generates its secret, returned only this once.
+   * Needs `orch:admin`. Not repeated after an ambiguous failure (a repeat would answer `CLIENT_EXISTS`).
+   * @throws OrchestratorApiError `CLIENT_EXISTS` (409), `VALIDATION_FAILED`
+   */
+  async addClient(client: NewClient, options: OperatorCallOptions = {}): Promise<ClientWithSecret> {
+    return (await this.#operate<ClientWithSecret>('/clients', client, 'unprocessed', options)).body;
+  }
+
+  /**
+   * Replaces a client's secret with a new generated one, returned only this once; the old one stops
+   * working. Needs `orch:admin`.
+   * @throws OrchestratorApiError `CLIENT_NOT_FOUND`, `CLIENT_READ_ONLY` (declared in the configuration)
+   */
+  async rotateClientSecret(clientId: string, options: OperatorCallOptions = {}): Promise<ClientWithSecret> {
+    const path = `/clients/${encodeURIComponent(clientId)}/rotate-secret`;
+    return (await this.#operate<ClientWithSecret>(path, {}, 'unprocessed', options)).body;
+  }
+
+  /**
+   * Disables a client: it gets no more tokens. Needs `orch:admin`.
+   * @throws OrchestratorApiError `CLIENT_NOT_FOUND`, `CLIENT_READ_ONLY`
+   */
+  async disableClient(clientId: string, options: OperatorCallOptions = {}): Promise<RegisteredClient> {
+    const path = `/clients/${encodeURIComponent(clientId)}/disable`;
+    return (await this.#operate<{ client: RegisteredClient }>(path, {}, 'unprocessed', options)).body.client;
+  }
+
+  /**
+   * Enables a disabled client again. Needs `orch:admin`.
+   * @throws OrchestratorApiError `CLIENT_NOT_FOUND`, `CLIENT_READ_ONLY`
+   */
+  async enableClient(clientId: string, options: OperatorCallOptions = {}): Promise<RegisteredClient> {
+    const path = `/clients/${encodeURIComponent(clientId)}/enable`;
+    return (await this.#operate<{ client: RegisteredClient }>(path, {}, 'unprocessed', options)).body.client;
+  }
+
+  /** Lists the tenant's audit entries, newest first, one page at a time (`GET /audit`). */
+  listAuditEntries(query: ListAuditEntriesQuery = {}, options: CallOptions = {}): Promise<Page<AuditEntry>> {
+    return this.#get<Page<AuditEntry>>('/audit', options, {
+      actor: query.actor,
+      clientId: query.clientId,
+      action: query.action,
+      resourceType: query.resourceType,
+      resourceId: query.resourceId,
+      ticket: query.ticket,
+      occurred_after: query.occurredAfter,
+      occurred_before: query.occurredBefore,
+      page_size: query.pageSize,
+      page_token: query.pageToken,
+    });
+  }
+
+  /** Every page of {@link listAuditEntries}, following `next_page_token` until the last page. */
+  async *listAllAuditEntries(
+    query: ListAuditEntriesQuery = {},
+    options: CallOptions = {},
+  ): AsyncGenerator<Page<AuditEntry>, void> {
+    let pageToken = query.pageToken;
+    do {
+      const page = await this.listAuditEntries(
+        pageToken === undefined ? query : { ...query, pageToken },
+        options,
+      );
+      yield page;
+      pageToken = page.next_page_token ?? undefined;
+    } while (pageToken !== undefined);
+  }
+
+  /** Reads one audit entry. @throws OrchestratorApiError `AUDIT_ENTRY_NOT_FOUND` */
+  getAuditEntry(auditId: string, options: CallOptions = {}): Promise<AuditEntry> {
+    return this.#get<AuditEntry>(`/audit/${encodeURIComponent(auditId)}`, options);
+  }
+
+  /** Recomputes the tenant's whole chain on the server (`GET /audit/verify`): ok, or where it breaks. */
+  verifyAudit(options: CallOptions = {}): Promise<AuditVerification> {
+    return this.#get<AuditVerification>('/audit/verify', options);
+  }
+
+  /**
+   * Signs a checkpoint of the chain's current head (`POST /audit/checkpoints`). Needs `orch:admin`.
+   * Safe to repeat: a second checkpoint of the same head is the first one.
+   */
+  async createAuditCheckpoint(options: OperatorCallOptions = {}): Promise<AuditCheckpoint> {
+    return (await this.#operate<AuditCheckpoint>('/audit/checkpoints', {}, 'always', options)).body;
+  }
+
+  /** The latest checkpoint, or `null` when none was made. */
+  async getLatestAuditCheckpoint(options: CallOptions = {}): Promise<AuditCheckpoint | null> {
+    try {
+      return await this.#get<AuditCheckpoint>('/audit/checkpoints/latest', options);
+    } catch (error) {
+      if (error instanceof OrchestratorApiError && error.status === 404 && error.code !== 'ROUTE_NOT_FOUND') {
+        return null;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The entries of `range` as NDJSON text (`GET /audit/export`): one entry per line, in sequence order,
+   * exactly as the server sent it, so that its `sha256` can be compared with the manifest's `ndjsonDigest`.
+   */
+  async exportAudit(range: AuditExportRange = {}, options: CallOptions = {}): Promise<string> {
+    const { body } = await this.#call<string>('GET', '/audit/export', {
+      retry: 'always',
+      signal: options.signal,
+      query: exportQuery(range),
+      headers: { accept: 'application/x-ndjson, application/problem+json' },
+      responseType: 'text',
+    });
+    return body;
+  }
+
+  /** The signed manifest of the export of `range` (`GET /audit/export/manifest`). */
+  getAuditExportManifest(
+    range: AuditExportRange = {},
+    options: CallOptions = {},
+  ): Promise<AuditArchiveManifest> {
+    return this.#get<AuditArchiveManifest>('/audit/export/manifest', options, exportQuery(range));
+  }
+
   /** The liveness probe (`GET /healthz`), tried once. */
   async health(options: CallOptions = {}): Promise<{ readonly status: string }> {
     return (
@@ -395,4 +590,24 @@ export class OrchestratorClient {
       })
     ).body;
   }
+}
+
+function operatorHeaders(options: OperatorCallOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (options.operatorReason !== undefined) {
+    headers['x-stella-operator-reason'] = utf8Header(options.operatorReason);
+  }
+  if (options.operatorTicket !== undefined) {
+    headers['x-stella-operator-ticket'] = utf8Header(options.operatorTicket);
+  }
+  return headers;
+}
+
+/** A header value's UTF-8 bytes, one character per byte: how fetch sends text beyond Latin-1 (the server decodes UTF-8). */
+function utf8Header(value: string): string {
+  return Buffer.from(value, 'utf8').toString('latin1');
+}
+
+function exportQuery(range: AuditExportRange): Record<string, number | undefined> {
+  return { from_sequence: range.fromSequence, through_sequence: range.throughSequence };
 }

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { BackoffPolicy } from './backoff.js';
+import type { AccessTokenSource, ClientCredentials } from './client-credentials.js';
+import type { OrchestratorClientOptions } from './client-options.js';
 import type { JobHandler } from './job-handler.js';
 import { silentLogger, type Logger } from './logger.js';
 import { OrchestratorClient } from './orchestrator-client.js';
@@ -41,11 +43,33 @@ export interface WorkerSettings {
   readonly stopTimeoutMs?: number;
 }
 
-/** Settings of a worker: where the orchestrator is (`url`, and `tenant`), or a ready `client`. */
+/** A worker's client credentials: `scopes` default to `['orch:worker']`, all its calls need. */
+export type WorkerCredentials = Omit<ClientCredentials, 'scopes'> & {
+  readonly scopes?: ClientCredentials['scopes'];
+};
+
+/** Where a worker's orchestrator is and how it authenticates, when the worker builds its own client. */
+export interface WorkerConnection {
+  readonly url: string;
+  readonly tenant?: string;
+  /** Client credentials; tokens are fetched, cached and refreshed by the client. */
+  readonly credentials?: WorkerCredentials;
+  /** A bearer token (or a function giving the current one) instead of `credentials`. */
+  readonly accessToken?: AccessTokenSource;
+  readonly client?: never;
+}
+
+/** Settings of a worker: where the orchestrator is (`url`, `tenant`, `credentials`), or a ready `client`. */
 export type WorkerOptions = WorkerSettings &
   (
-    | { readonly url: string; readonly tenant?: string; readonly client?: never }
-    | { readonly client: OrchestratorClient; readonly url?: never; readonly tenant?: never }
+    | WorkerConnection
+    | {
+        readonly client: OrchestratorClient;
+        readonly url?: never;
+        readonly tenant?: never;
+        readonly credentials?: never;
+        readonly accessToken?: never;
+      }
   );
 
 /** Worker settings with every default applied. */
@@ -109,11 +133,17 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
   return resolved;
 }
 
-function clientOptions(options: WorkerOptions): ConstructorParameters<typeof OrchestratorClient>[0] {
+function clientOptions(options: WorkerOptions): OrchestratorClientOptions {
   if (typeof options.url !== 'string') throw new TypeError('a worker needs either url or client');
-  return options.tenant === undefined
-    ? { baseUrl: options.url }
-    : { baseUrl: options.url, tenant: options.tenant };
+  const { credentials, accessToken, tenant } = options;
+  return {
+    baseUrl: options.url,
+    ...(tenant === undefined ? {} : { tenant }),
+    ...(credentials === undefined
+      ? {}
+      : { credentials: { ...credentials, scopes: credentials.scopes ?? ['orch:worker'] } }),
+    ...(accessToken === undefined ? {} : { accessToken }),
+  };
 }
 
 function isJobTypeList(value: unknown): value is readonly string[] {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FAKE_WORKER_CLIENT } from '../test/fake-authority.js';
 import { problem } from '../test/fake-http-server.js';
 import { FakeOrchestrator } from '../test/fake-orchestrator.js';
 import type { JobContext } from './job-handler.js';
@@ -44,6 +45,7 @@ function startWorker(settings: Partial<WorkerSettings> & Pick<WorkerSettings, 'h
 } {
   const worker = new Worker({
     url: fake.url,
+    credentials: FAKE_WORKER_CLIENT,
     jobTypes: ['test.job'],
     pollWaitMs: 1_000,
     errorBackoff: { initialDelayMs: 10, maxDelayMs: 50 },
@@ -344,6 +346,7 @@ describe('stopping', () => {
     // A fetch that does not stop on abort: the lease answer "arrives" just as the worker stops polling.
     const client = new OrchestratorClient({
       baseUrl: fake.url,
+      credentials: { ...FAKE_WORKER_CLIENT, scopes: ['orch:worker'] },
       fetch: (url, init) => fetch(url, { ...init, signal: null }),
     });
     let ran = 0;
@@ -357,7 +360,7 @@ describe('stopping', () => {
     });
     workers.push(worker);
     const done = worker.start();
-    await until(() => fake.http.requests.length === 1);
+    await until(() => fake.http.requestsTo('POST', '/api/v1/orchestrator/leases').length === 1);
 
     const stopping = worker.stop();
     release(jobs.map((j) => fake.grant(j.jobId)));

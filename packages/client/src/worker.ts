@@ -7,6 +7,7 @@ import { createJobContext } from './job-context.js';
 import type { JobContext, WorkerAbortReason } from './job-handler.js';
 import { completionFor, shutdownFailure, type HandlerOutcome } from './job-outcome.js';
 import type { CompleteRequest, LeaseGrant } from './lease-resources.js';
+import { TokenRequestError } from './token-request-error.js';
 import type { StopOptions, WorkerEvents, WorkerStats } from './worker-events.js';
 import {
   MAX_LEASE_BATCH,
@@ -174,6 +175,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
           o.logger.error(
             { code: error.code, detail: error.detail },
             'the server refuses lease calls; stopping',
+          );
+          this.#fatal = error;
+          void this.stop();
+          break;
+        }
+        if (error instanceof TokenRequestError) {
+          o.logger.error(
+            { error: error.error, description: error.error_description },
+            'the token endpoint refuses the worker’s credentials; stopping',
           );
           this.#fatal = error;
           void this.stop();

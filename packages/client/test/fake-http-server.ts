@@ -28,6 +28,9 @@ export interface FakeReply {
 /** Answers one request. */
 export type FakeRoute = (request: RecordedRequest) => FakeReply | Promise<FakeReply>;
 
+/** Looks at every request before the routes: a reply answers it in their place, `undefined` lets it through. */
+export type FakeGuard = (request: RecordedRequest) => FakeReply | undefined;
+
 /** An `application/problem+json` answer. */
 export function problem(
   status: number,
@@ -47,6 +50,7 @@ export class FakeHttpServer {
   /** Every request, in arrival order. */
   readonly requests: RecordedRequest[] = [];
   readonly #routes: { method: string; pattern: RegExp; route: FakeRoute }[] = [];
+  readonly #guards: FakeGuard[] = [];
   readonly #server: Server;
   #url = '';
 
@@ -66,7 +70,7 @@ export class FakeHttpServer {
           path: url.pathname,
           query: url.searchParams,
           headers: req.headers,
-          body: text === '' ? undefined : (JSON.parse(text) as unknown),
+          body: parseBody(text, req.headers['content-type']),
           receivedAt: Date.now(),
           signal: abort.signal,
         };
@@ -106,6 +110,12 @@ export class FakeHttpServer {
     return this;
   }
 
+  /** Adds a check run on every request before the routes (authentication, say). */
+  guard(guard: FakeGuard): this {
+    this.#guards.push(guard);
+    return this;
+  }
+
   /** The recorded requests of one method and path. */
   requestsTo(method: string, path: string | RegExp): RecordedRequest[] {
     return this.requests.filter(
@@ -124,6 +134,10 @@ export class FakeHttpServer {
   }
 
   async #answer(request: RecordedRequest): Promise<FakeReply> {
+    for (const guard of this.#guards) {
+      const reply = guard(request);
+      if (reply !== undefined) return reply;
+    }
     const match = this.#routes.find((r) => r.method === request.method && r.pattern.test(request.path));
     if (match === undefined) return problem(404, 'ROUTE_NOT_FOUND', `${request.method} ${request.path}`);
     try {
@@ -131,5 +145,18 @@ export class FakeHttpServer {
     } catch (error) {
       return problem(500, 'INTERNAL', error instanceof Error ? error.message : String(error));
     }
+  }
+}
+
+/** A form body as an object of its fields, anything else as JSON (or the raw text when it is not JSON). */
+function parseBody(text: string, contentType: string | undefined): unknown {
+  if (text === '') return undefined;
+  if (contentType?.startsWith('application/x-www-form-urlencoded') === true) {
+    return Object.fromEntries(new URLSearchParams(text));
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
   }
 }

@@ -1,6 +1,7 @@
 // The worker bridge of the orchestrator (POST /leases…), faked over real HTTP with an in-memory queue:
 // enough protocol for the worker's unit tests — long-poll leasing, fenced heartbeats and completions,
-// cancel requests and revoked leases.
+// cancel requests and revoked leases. Like the real server it wants a bearer token on every call (its
+// FakeAuthority knows FAKE_WORKER_CLIENT).
 import { randomUUID } from 'node:crypto';
 import type { Job, JsonValue } from '../src/job-resources.js';
 import type {
@@ -11,6 +12,7 @@ import type {
   LeaseGrant,
   LeaseRequest,
 } from '../src/lease-resources.js';
+import { FakeAuthority } from './fake-authority.js';
 import { FakeHttpServer, problem, type FakeReply, type RecordedRequest } from './fake-http-server.js';
 
 /** A job as the fake holds it. */
@@ -71,6 +73,8 @@ export function makeJob(overrides: Partial<Job> = {}): Job {
 /** The fake orchestrator: an HTTP server with a job queue. */
 export class FakeOrchestrator {
   readonly http: FakeHttpServer;
+  /** The token endpoint and bearer check in front of the API. */
+  readonly authority: FakeAuthority;
   readonly completions: RecordedCompletion[] = [];
   readonly heartbeats: RecordedHeartbeat[] = [];
   readonly leaseCalls: LeaseRequest[] = [];
@@ -85,6 +89,7 @@ export class FakeOrchestrator {
 
   private constructor(http: FakeHttpServer) {
     this.http = http;
+    this.authority = FakeAuthority.install(http);
     http
       .route('POST', `${BASE}/leases`, (r) => this.#lease(r))
       .route('POST', `${BASE}/leases/heartbeat`, (r) => this.#heartbeatBatch(r))

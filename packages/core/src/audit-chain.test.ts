@@ -190,6 +190,50 @@ describe('verifyAuditTrail', () => {
     });
   });
 
+  it('starts after an anchor: the sequence after it, chained to its hash', async () => {
+    const entries = chain(5);
+    const anchor = { throughSequence: 2, lastHash: entries[1]!.hash };
+    const trail = source(entries.slice(2), headOf(entries));
+    expect(await verifyAuditTrail(trail, 2, anchor)).toEqual({
+      ok: true,
+      checked: 3,
+      lastSequence: 5,
+      headHash: entries[4]!.hash,
+    });
+    expect(trail.reads).toEqual([
+      [3, 2],
+      [5, 1],
+    ]);
+    expect(await verifyAuditTrail(trail, 2, { ...anchor, lastHash: entries[0]!.hash })).toEqual({
+      ok: false,
+      brokenAt: 3,
+      reason: 'prev_hash_mismatch',
+    });
+    expect(await verifyAuditTrail(source(entries.slice(3), headOf(entries)), 2, anchor)).toEqual({
+      ok: false,
+      brokenAt: 3,
+      reason: 'sequence_gap',
+    });
+    // Everything up to the head archived: the anchor is the head.
+    expect(
+      await verifyAuditTrail(source([], headOf(entries)), 2, {
+        throughSequence: 5,
+        lastHash: entries[4]!.hash,
+      }),
+    ).toEqual({
+      ok: true,
+      checked: 0,
+      lastSequence: 5,
+      headHash: entries[4]!.hash,
+    });
+    // An anchor with no head row: the head was removed.
+    expect(await verifyAuditTrail(source(entries.slice(2), null), 2, anchor)).toEqual({
+      ok: false,
+      brokenAt: 3,
+      reason: 'head_mismatch',
+    });
+  });
+
   it('stops at the first break, on whichever page it is', async () => {
     const entries = edit(chain(6), 4, (e) => ({ ...e, correlationId: 'edited' }));
     expect(await verifyAuditTrail(source(entries, headOf(entries)), 2)).toEqual({

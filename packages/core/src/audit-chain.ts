@@ -64,12 +64,57 @@ export interface AuditHead {
   readonly lastHash: string;
 }
 
-/** Why a tenant's trail does not verify: a break in the chain, or a chain that does not end at the head. */
-export type AuditTrailBreak = AuditChainBreak | 'head_mismatch';
+/**
+ * Where the ledger's part of a tenant's chain starts once older entries were archived and removed: the last
+ * archived sequence and its hash, which the first entry left in the ledger must name as its `prevHash`.
+ */
+export interface AuditChainAnchor {
+  readonly throughSequence: number;
+  readonly lastHash: string;
+}
 
-/** The answer of {@link verifyAuditTrail} (and of `GET /audit/verify`). */
+/**
+ * Why a tenant's trail does not verify: a break in the chain; a chain that does not end at the head
+ * (`head_mismatch`); a chain shorter than its latest signed checkpoint (`truncated`: entries removed from
+ * the end, head row and all); an entry other than the one the checkpoint signed (`checkpoint_mismatch`:
+ * history rewritten and re-hashed from some point on); a checkpoint or archive record whose signature does
+ * not verify (`bad_checkpoint_signature`, `bad_archive_signature`).
+ */
+export type AuditTrailBreak =
+  | AuditChainBreak
+  | 'head_mismatch'
+  | 'truncated'
+  | 'checkpoint_mismatch'
+  | 'bad_checkpoint_signature'
+  | 'bad_archive_signature';
+
+/** The signed checkpoint a verification compared the chain with. */
+export interface AuditCheckpointRef {
+  readonly sequence: number;
+  readonly signedAt: string;
+  readonly keyId: string;
+}
+
+/** The archive a verification started after: the ledger's chain starts at `throughSequence + 1`. */
+export interface AuditArchiveRef {
+  readonly archiveId: string;
+  readonly throughSequence: number;
+  readonly lastHash: string;
+}
+
+/**
+ * The answer of a verification (and of `GET /audit/verify`). `checked` counts the entries read from the
+ * ledger; `checkpoint` and `archive` are there when one was used.
+ */
 export type AuditTrailVerification =
-  | { readonly ok: true; readonly checked: number; readonly lastSequence: number; readonly headHash: string }
+  | {
+      readonly ok: true;
+      readonly checked: number;
+      readonly lastSequence: number;
+      readonly headHash: string;
+      readonly checkpoint?: AuditCheckpointRef;
+      readonly archive?: AuditArchiveRef;
+    }
   | { readonly ok: false; readonly brokenAt: number; readonly reason: AuditTrailBreak };
 
 /** The reads {@link verifyAuditTrail} needs from a tenant's trail. */
@@ -83,26 +128,33 @@ export interface AuditChainSource {
 export const AUDIT_VERIFY_PAGE_SIZE = 500;
 
 /**
- * Verifies a tenant's whole trail from sequence 1 to the head, a page at a time, and checks that the
- * chain ends where the head row says: an entry missing at the end is a `sequence_gap`, a last hash other
- * than the head's a `head_mismatch`. The head is read first, so entries appended while this runs are not
- * checked (they cannot change what was).
+ * Verifies a tenant's chain in the ledger, from sequence 1 (or from just after `anchor`) to the head, a
+ * page at a time, and checks that the chain ends where the head row says: an entry missing at the end is a
+ * `sequence_gap`, a last hash other than the head's a `head_mismatch`. The head is read first, so entries
+ * appended while this runs are not checked (they cannot change what was). Memory stays one page, whatever
+ * the length of the chain. Checkpoints are not looked at here (see `verifyTenantAuditTrail`).
+ *
+ * @param anchor - the last archived sequence and hash, when older entries were archived
  */
 export async function verifyAuditTrail(
   source: AuditChainSource,
   pageSize: number = AUDIT_VERIFY_PAGE_SIZE,
+  anchor: AuditChainAnchor = { throughSequence: 0, lastHash: GENESIS_PREV_HASH },
 ): Promise<AuditTrailVerification> {
   const head = await source.getAuditHead();
   if (head === null) {
     // No head: nothing was ever appended, unless the head row itself was removed.
+    if (anchor.throughSequence > 0) {
+      return { ok: false, brokenAt: anchor.throughSequence + 1, reason: 'head_mismatch' };
+    }
     const first = await source.readAuditChain({ fromSequence: 1, limit: 1 });
     return first.length === 0
       ? { ok: true, checked: 0, lastSequence: 0, headHash: GENESIS_PREV_HASH }
       : { ok: false, brokenAt: 1, reason: 'head_mismatch' };
   }
   let checked = 0;
-  let lastSequence = 0;
-  let lastHash = GENESIS_PREV_HASH;
+  let lastSequence = anchor.throughSequence;
+  let lastHash = anchor.lastHash;
   while (lastSequence < head.lastSequence) {
     const limit = Math.min(pageSize, head.lastSequence - lastSequence);
     const page = await source.readAuditChain({ fromSequence: lastSequence + 1, limit });

@@ -1,4 +1,5 @@
 import type { AuditChainSource, AuditHead } from './audit-chain.js';
+import type { AuditArchiveManifest, AuditCheckpoint } from './audit-checkpoint.js';
 import type { AuditEntry, AuditRecord } from './audit-entry.js';
 import type { Page } from './job.js';
 
@@ -42,6 +43,23 @@ export interface TenantAuditTrail extends AuditChainSource {
   readAuditChain(params: { readonly fromSequence: number; readonly limit: number }): Promise<AuditEntry[]>;
   /** The last sequence and hash of this tenant's chain; `null` before its first entry. */
   getAuditHead(): Promise<AuditHead | null>;
+  /**
+   * Keeps a signed checkpoint. A second checkpoint of the same sequence is not stored.
+   * @returns the checkpoint kept for that sequence (the earlier one on a repeat)
+   */
+  appendAuditCheckpoint(checkpoint: AuditCheckpoint): Promise<AuditCheckpoint>;
+  /** The checkpoint of the highest sequence, or `null`. */
+  getLatestAuditCheckpoint(): Promise<AuditCheckpoint | null>;
+  /**
+   * Records that entries `manifest.firstSequence..throughSequence` were archived, and removes them from
+   * the ledger, in one transaction. The database lets an entry be deleted only once such a record covers
+   * it. `firstSequence` must follow the previous archive (or be 1), `throughSequence` must not pass the head.
+   * @returns how many entries were removed
+   * @throws OrchestratorError `VALIDATION_FAILED` for a range that does not follow on or passes the head
+   */
+  recordAuditArchive(manifest: AuditArchiveManifest): Promise<number>;
+  /** The most recent archive of this tenant (the one with the highest `throughSequence`), or `null`. */
+  getLatestAuditArchive(): Promise<AuditArchiveManifest | null>;
 }
 
 /** The audit trail port: one trail per tenant, nothing shared between tenants. */

@@ -4,10 +4,15 @@ import * as core from './index.js';
 describe('the public surface of @stella-orch/core', () => {
   it('exports the runtime API of every module', () => {
     const expected = [
+      // access-token
+      'scopesOf',
       // audit-chain
       'AUDIT_VERIFY_PAGE_SIZE',
       'verifyAuditChain',
       'verifyAuditTrail',
+      // audit-checkpoint
+      'checkpointSigningInput',
+      'manifestSigningInput',
       // audit-entry
       'GENESIS_PREV_HASH',
       'JOB_AUDIT_ACTIONS',
@@ -17,8 +22,24 @@ describe('the public surface of @stella-orch/core', () => {
       'jobAuditRecord',
       'jobAuditState',
       'sealAuditEntry',
+      // audit-export
+      'Sha256Accumulator',
+      'auditNdjsonLine',
+      'checkAuditRange',
+      // audit-retention
+      'DEFAULT_AUDIT_ARCHIVE_MAX_ENTRIES',
+      'MAX_AUDIT_RETENTION_DAYS',
+      'auditRetentionCutoffMs',
+      'auditRetentionWindow',
+      'checkAuditRetentionPolicy',
+      'oldAuditPrefixLength',
       // audit-service
+      'AUDIT_CHECKPOINT_ACTION',
       'AuditService',
+      // audit-verification
+      'verifyTenantAuditTrail',
+      // authority-service
+      'AuthorityService',
       // backoff
       'DEFAULT_RETRY_POLICY',
       'MAX_RETRY_AFTER_MS',
@@ -30,6 +51,10 @@ describe('the public surface of @stella-orch/core', () => {
       'isSha256Digest',
       'payloadDigest',
       'sha256Digest',
+      // client-audit
+      'CLIENT_AUDIT_ACTIONS',
+      'clientAuditRecord',
+      'clientAuditState',
       // cursor
       'DEFAULT_PAGE_SIZE',
       'MAX_LEASE_BATCH_SIZE',
@@ -58,12 +83,34 @@ describe('the public surface of @stella-orch/core', () => {
       'JOB_LIMITS',
       'checkJobSubmission',
       'toNewJob',
+      // oauth-client
+      'ANY_TENANT',
+      'AUTHORITY_TENANT',
+      'clientAllowsTenant',
+      'isClientId',
+      'isTenantId',
+      // oauth-error
+      'OAuthError',
       // operator-metadata
       'OPERATOR_METADATA_LIMITS',
       'checkOperatorMetadata',
       'operatorTextProblem',
       // ports
       'silentLogger',
+      // scopes
+      'GRANT_METADATA_FIELDS',
+      'SCOPES',
+      'SCOPE_RULES',
+      'isScope',
+      'isTicketField',
+      // token-context
+      'requestContextFromToken',
+      'requireOperatorMetadata',
+      'requireScope',
+      // token-request
+      'readClientAuthentication',
+      'readRequestedGrant',
+      'summarizeRequestedGrant',
     ];
     expect(Object.keys(core).sort()).toEqual([...expected].sort());
   });

@@ -2,23 +2,43 @@ import swagger from '@fastify/swagger';
 import {
   AuditService,
   JobService,
+  OrchestratorError,
+  requireOperatorMetadata,
+  requireScope,
   type AuditTrail,
+  type ClientRegistry,
+  type Clock,
   type Ids,
   type JobServiceOptions,
   type JobStore,
   type Logger,
+  type Scope,
+  type SecretHasher,
+  type SigningKeyStore,
 } from '@stella-orch/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { OrchestratorConfig } from './config.js';
 import { LeaseWaiter } from './lease-waiter.js';
 import { problemFor, sendProblem, toProblem } from './problem.js';
-import { resolveRequestContext } from './request-context.js';
+import { Ed25519AuditSigner } from './audit/ed25519-audit-signer.js';
+import { buildAuthority, type Authority } from './authority/authority.js';
+import { bearerTokenOf, resolveRequestContext } from './request-context.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { registerClientRoutes } from './routes/clients.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerLeaseRoutes } from './routes/leases.js';
 import { registerRunRoutes } from './routes/runs.js';
+import { registerAuthorityRoutes } from './routes/token.js';
 import { SHARED_SCHEMAS } from './schemas.js';
-import { systemIds } from './system-ports.js';
+import { scopeOfRoute } from './scope-map.js';
+import { systemClock, systemIds } from './system-ports.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope each method of the route requires; `null` for a public route (see scope-map.ts). */
+    scopes?: Readonly<Record<string, Scope | null>>;
+  }
+}
 
 /** The API's base path (SPEC §4). */
 export const API_PREFIX = '/api/v1/orchestrator';
@@ -29,7 +49,13 @@ export interface AppDeps {
   /** The operator audit trail (on the same ledger as `store`). */
   readonly audit: AuditTrail;
   readonly config: OrchestratorConfig;
+  /** The ledger's client registry and signing keys (the Authority's storage). */
+  readonly clients: ClientRegistry;
+  readonly keys: SigningKeyStore;
+  /** The client-secret hasher; scrypt at production cost by default (tests make it cheaper). */
+  readonly secrets?: SecretHasher;
   readonly ids?: Ids;
+  readonly clock?: Clock;
   /** Pino logger options or `false`; defaults to the config's log level. */
   readonly logger?: boolean | { level: string };
   /** How often a waiting lease call looks again without a wake-up. */
@@ -42,6 +68,7 @@ export interface OrchestratorApp {
   readonly jobs: JobService;
   readonly audit: AuditService;
   readonly waiter: LeaseWaiter;
+  readonly authority: Authority;
 }
 
 /**
@@ -65,8 +92,23 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
     maxPayloadBytes: config.maxPayloadBytes,
   };
   const jobs = new JobService({ store, ids }, serviceOptions);
-  const audit = new AuditService({ trail: deps.audit });
+  const clock = deps.clock ?? systemClock;
+  const audit = new AuditService({
+    trail: deps.audit,
+    signer: new Ed25519AuditSigner({ keys: deps.keys, clock }),
+    clock,
+    ids,
+  });
   const waiter = new LeaseWaiter(store);
+  const authority = await buildAuthority({
+    config: config.authority,
+    registry: deps.clients,
+    keys: deps.keys,
+    audit: deps.audit,
+    ids,
+    clock,
+    ...(deps.secrets === undefined ? {} : { secrets: deps.secrets }),
+  });
   // Release long-polling lease calls before the server waits for in-flight requests to end.
   app.addHook('preClose', (done) => {
     waiter.close();
@@ -113,17 +155,41 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
     return { status: 'ready' };
   });
   app.get('/.well-known/openapi', { schema: { hide: true } }, () => app.swagger());
+  registerAuthorityRoutes(app, { authority });
 
   await app.register(
     (api, _options, done) => {
+      // Every route's scope comes from one table (scope-map.ts); a route missing there fails the start.
+      api.addHook('onRoute', (route) => {
+        const path = route.url.slice(API_PREFIX.length);
+        const methods = Array.isArray(route.method) ? route.method : [route.method];
+        const scopes: Record<string, Scope | null> = {};
+        for (const method of methods) scopes[method] = scopeOfRoute(method, path);
+        route.config = { ...route.config, scopes };
+      });
       // The one seam of identity: every API route runs behind this hook, and no route reads identity itself.
       api.decorateRequest('orchestratorContext', null);
-      api.addHook('onRequest', (request, _reply, next) => {
-        try {
-          request.orchestratorContext = resolveRequestContext(request);
-          next();
-        } catch (error) {
-          next(error as Error);
+      api.addHook('onRequest', async (request, reply) => {
+        const scope = request.routeOptions.config.scopes?.[request.method];
+        if (scope === null) return;
+        const token = await authority.verifier.verify(bearerTokenOf(request));
+        const limit = authority.apiLimiter.take(token.clientId);
+        void reply.headers({
+          'ratelimit-limit': String(config.authority.rateLimit.burst),
+          'ratelimit-remaining': String(limit.remaining),
+          'ratelimit-reset': String(limit.resetSeconds),
+        });
+        if (!limit.allowed) {
+          throw new OrchestratorError('RATE_LIMITED', `client ${token.clientId} is over its request rate`, {
+            details: { retryAfterSeconds: limit.retryAfterSeconds },
+          });
+        }
+        const ctx = resolveRequestContext(request, token);
+        request.orchestratorContext = ctx;
+        // An unknown path (no scope) answers 404 to an authenticated caller; one without a token got 401.
+        if (scope !== undefined) {
+          requireScope(ctx, scope);
+          requireOperatorMetadata(ctx, scope);
         }
       });
       // A POST without a body (a bare `curl -X POST …/cancel`) is validated as an empty object.
@@ -141,11 +207,12 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
       });
       registerRunRoutes(api, { store, ids });
       registerAuditRoutes(api, { audit });
+      registerClientRoutes(api, { authority });
       done();
     },
     { prefix: API_PREFIX },
   );
-  return { app, jobs, audit, waiter };
+  return { app, jobs, audit, waiter, authority };
 }
 
 export type { Logger };

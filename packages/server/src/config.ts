@@ -1,5 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import {
+  DEFAULT_AUDIT_CONFIG,
+  DEFAULT_AUTHORITY_CONFIG,
+  validateAuditConfig,
+  validateAuthorityConfig,
+  type AuditConfig,
+  type AuthorityConfig,
+} from './authority-config.js';
+import { ConfigError } from './config-error.js';
+
+export { ConfigError };
 
 /** Everything the orchestrator process is configured with. */
 export interface OrchestratorConfig {
@@ -23,18 +34,10 @@ export interface OrchestratorConfig {
     readonly maxDelayMs: number;
     readonly jitter: number;
   };
-}
-
-/** A configuration problem, naming the key at fault. */
-export class ConfigError extends Error {
-  readonly key: string;
-
-  /** @param key - the offending key, dotted (`retry.maxDelayMs`) or an environment variable name */
-  constructor(key: string, message: string) {
-    super(`${key}: ${message}`);
-    this.name = 'ConfigError';
-    this.key = key;
-  }
+  /** The token service, the clients and how tokens are checked (SPEC §3). */
+  readonly authority: AuthorityConfig;
+  /** Checkpoints and retention of the audit trail. */
+  readonly audit: AuditConfig;
 }
 
 /** The defaults: port 8080 on all interfaces, PGlite in `./.stella-orch/data`. */
@@ -51,6 +54,8 @@ export const DEFAULT_CONFIG: OrchestratorConfig = {
   defaultMaxAttempts: 3,
   reaperIntervalMs: 1_000,
   retry: { initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 300_000, jitter: 0.2 },
+  authority: DEFAULT_AUTHORITY_CONFIG,
+  audit: DEFAULT_AUDIT_CONFIG,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -195,5 +200,7 @@ export function validateConfig(raw: Raw): OrchestratorConfig {
     defaultMaxAttempts: integer(raw, 'defaultMaxAttempts', 1, 100),
     reaperIntervalMs: integer(raw, 'reaperIntervalMs', 50, 60_000),
     retry,
+    authority: validateAuthorityConfig(raw['authority']),
+    audit: validateAuditConfig(raw['audit']),
   };
 }

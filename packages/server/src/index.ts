@@ -11,3 +11,4 @@ export { LeaseWaiter } from './lease-waiter.js';
 export { toProblem, type Problem } from './problem.js';
 export { startOrchestrator, type RunningOrchestrator } from './start.js';
 export { systemClock, systemIds } from './system-ports.js';
+export { generateClientSecret, ScryptSecretHasher } from './authority/scrypt-secret-hasher.js';

@@ -38,7 +38,42 @@ export function problemFor(
 
 /** Sends a problem document. */
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  for (const [name, value] of Object.entries(authHeadersOf(problem))) reply.header(name, value);
   return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+/** The realm of the `WWW-Authenticate` challenges (RFC 6750 §3). */
+const REALM = 'stella-orch';
+
+/**
+ * The headers an authentication, authorization or rate-limit problem carries: the RFC 6750 challenge on
+ * 401 (with `error="invalid_token"` when a token was given) and on a missing scope, `Retry-After` on 429.
+ */
+function authHeadersOf(problem: Problem): Record<string, string> {
+  const details = (problem['details'] ?? {}) as Record<string, unknown>;
+  switch (problem.code) {
+    case 'UNAUTHENTICATED':
+      return {
+        'www-authenticate':
+          details['tokenGiven'] === true
+            ? `Bearer realm="${REALM}", error="invalid_token", error_description="${quoted(problem.detail)}"`
+            : `Bearer realm="${REALM}"`,
+      };
+    case 'INSUFFICIENT_SCOPE':
+      return {
+        'www-authenticate': `Bearer realm="${REALM}", error="insufficient_scope", scope="${quoted(String(details['requiredScope']))}"`,
+      };
+    case 'RATE_LIMITED':
+      return typeof details['retryAfterSeconds'] === 'number'
+        ? { 'retry-after': String(details['retryAfterSeconds']) }
+        : {};
+    default:
+      return {};
+  }
+}
+
+function quoted(value: string): string {
+  return value.replace(/["\\\p{Cc}]/gu, '');
 }
 
 const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {

@@ -1,9 +1,11 @@
 import {
   checkOperatorMetadata,
   OrchestratorError,
+  requestContextFromToken,
   validationError,
   type OperatorMetadata,
   type RequestContext,
+  type VerifiedToken,
 } from '@stella-orch/core';
 import type { FastifyRequest } from 'fastify';
 
@@ -15,33 +17,50 @@ declare module 'fastify' {
 }
 
 const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const ACTOR_PATTERN = /^[\x21-\x7e]{1,256}$/;
 const CORRELATION_PATTERN = /^[\x21-\x7e]{1,128}$/;
-
-/** The tenant used when a request names none (development mode, before the Authority is configured). */
-export const DEFAULT_TENANT = 'default';
+// RFC 6750 §2.1: `Bearer` and a b64token; a JWT is three base64url parts.
+const BEARER_PATTERN = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+const MAX_TOKEN_LENGTH = 16_384;
 
 /**
- * Builds the request context from the request. Today identity comes from headers (`X-Stella-Tenant`,
- * `X-Stella-Actor`); the Authority replaces this function's body with token validation (and fills
- * `actor.clientId`, `actor.scopes` and `operator` from the token), and nothing else in the server reads
- * identity. The request's own operator reason and ticket (`X-Stella-Operator-Reason`,
- * `X-Stella-Operator-Ticket`) are read here too, under the operator policy of SPEC §3.
- *
- * @throws OrchestratorError `VALIDATION_FAILED` on a malformed tenant, actor or correlation header, or an
- *   operator reason/ticket that is too long or holds control characters
+ * The bearer token of a request (`Authorization: Bearer <token>`).
+ * @throws OrchestratorError `UNAUTHENTICATED`: without an Authorization header, or with one that is not a
+ *   bearer token (`details.tokenGiven` tells the two apart, for the `WWW-Authenticate` challenge)
  */
-export function resolveRequestContext(request: FastifyRequest): RequestContext {
-  const tenantId = header(request, 'x-stella-tenant') ?? DEFAULT_TENANT;
-  if (!TENANT_PATTERN.test(tenantId)) {
-    throw new OrchestratorError('VALIDATION_FAILED', 'X-Stella-Tenant must be 1–64 of A-Z a-z 0-9 . _ -', {
-      details: { errors: [{ path: 'header.x-stella-tenant', message: 'is not a valid tenant id' }] },
+export function bearerTokenOf(request: FastifyRequest): string {
+  const value = header(request, 'authorization');
+  if (value === undefined) {
+    throw new OrchestratorError(
+      'UNAUTHENTICATED',
+      'this endpoint requires a bearer token (Authorization: Bearer …)',
+      {
+        details: { tokenGiven: false },
+      },
+    );
+  }
+  const match = BEARER_PATTERN.exec(value);
+  if (match?.[1] === undefined || match[1].length > MAX_TOKEN_LENGTH) {
+    throw new OrchestratorError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <token>"', {
+      details: { tokenGiven: true },
     });
   }
-  const subject = header(request, 'x-stella-actor') ?? 'anonymous';
-  if (!ACTOR_PATTERN.test(subject)) {
-    throw new OrchestratorError('VALIDATION_FAILED', 'X-Stella-Actor must be 1–256 printable characters', {
-      details: { errors: [{ path: 'header.x-stella-actor', message: 'is not a valid actor' }] },
+  return match[1];
+}
+
+/**
+ * Builds the request context from a verified token and the request: the token decides tenant and actor
+ * (`X-Stella-Tenant` may only repeat the token's tenant); the request adds its correlation id and its own
+ * operator reason and ticket (`X-Stella-Operator-Reason`, `X-Stella-Operator-Ticket`), checked under the
+ * operator policy of SPEC §3. This hook is the only place in the server that decides identity.
+ *
+ * @throws OrchestratorError `VALIDATION_FAILED` on a malformed tenant or correlation header or an operator
+ *   reason/ticket outside the policy; `TENANT_MISMATCH` when the tenant header names another tenant
+ */
+export function resolveRequestContext(request: FastifyRequest, token: VerifiedToken): RequestContext {
+  const tenantHeader = header(request, 'x-stella-tenant');
+  if (tenantHeader !== undefined && !TENANT_PATTERN.test(tenantHeader)) {
+    throw new OrchestratorError('VALIDATION_FAILED', 'X-Stella-Tenant must be 1–64 of A-Z a-z 0-9 . _ -', {
+      details: { errors: [{ path: 'header.x-stella-tenant', message: 'is not a valid tenant id' }] },
     });
   }
   const correlationId = header(request, 'x-correlation-id') ?? request.id;
@@ -50,13 +69,11 @@ export function resolveRequestContext(request: FastifyRequest): RequestContext {
       details: { errors: [{ path: 'header.x-correlation-id', message: 'is not a valid correlation id' }] },
     });
   }
-  const requestOperator = requestOperatorOf(request);
-  return {
-    tenantId,
-    actor: { subject, clientId: null, scopes: [] },
+  return requestContextFromToken(token, {
+    tenantHeader,
     correlationId,
-    ...(requestOperator === undefined ? {} : { requestOperator }),
-  };
+    requestOperator: requestOperatorOf(request),
+  });
 }
 
 /** `X-Stella-Operator-Reason` / `-Ticket`, checked; `undefined` when the request gives neither. */

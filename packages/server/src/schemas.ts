@@ -186,8 +186,10 @@ export const auditEntrySchema = {
 export const auditVerificationSchema = {
   $id: 'AuditVerification',
   description:
-    'ok: the chain from sequence 1 to the head recomputes (checked entries, last sequence, head hash). ' +
-    'Not ok: the first sequence where it breaks, and why.',
+    'ok: the latest archive record is signed, the chain in the ledger recomputes from just after it (or from ' +
+    'sequence 1) to the head, and the latest checkpoint is signed, not past the end of the chain and of the ' +
+    'hash the chain has at its sequence (`checked` entries read, last sequence, head hash, and the checkpoint ' +
+    'and archive used, when there is one). Not ok: the first sequence where it breaks, and why.',
   type: 'object',
   required: ['ok'],
   properties: {
@@ -195,11 +197,87 @@ export const auditVerificationSchema = {
     checked: { type: 'integer' },
     lastSequence: { type: 'integer' },
     headHash: sha256,
+    checkpoint: {
+      type: 'object',
+      required: ['sequence', 'signedAt', 'keyId'],
+      properties: { sequence: { type: 'integer' }, signedAt: timestamp, keyId: { type: 'string' } },
+    },
+    archive: {
+      type: 'object',
+      required: ['archiveId', 'throughSequence', 'lastHash'],
+      properties: {
+        archiveId: { type: 'string' },
+        throughSequence: { type: 'integer' },
+        lastHash: sha256,
+      },
+    },
     brokenAt: { type: 'integer' },
     reason: {
       type: 'string',
-      enum: ['hash_mismatch', 'prev_hash_mismatch', 'sequence_gap', 'head_mismatch'],
+      enum: [
+        'hash_mismatch',
+        'prev_hash_mismatch',
+        'sequence_gap',
+        'head_mismatch',
+        'truncated',
+        'checkpoint_mismatch',
+        'bad_checkpoint_signature',
+        'bad_archive_signature',
+      ],
     },
+  },
+} as const;
+
+export const auditCheckpointSchema = {
+  $id: 'AuditCheckpoint',
+  description:
+    'A signed statement that the tenant’s chain had `sequence` with `headHash` at `signedAt`. `signature` is ' +
+    'base64url Ed25519 over `stella-orch.audit-checkpoint.v1\n` + the canonical JSON of the other fields, ' +
+    'by the audit-checkpoint key `keyId`. Keep a copy outside the ledger.',
+  type: 'object',
+  required: ['tenantId', 'sequence', 'headHash', 'signedAt', 'keyId', 'signature'],
+  properties: {
+    tenantId: { type: 'string' },
+    sequence: { type: 'integer', minimum: 1 },
+    headHash: sha256,
+    signedAt: timestamp,
+    keyId: { type: 'string' },
+    signature: { type: 'string' },
+  },
+} as const;
+
+export const auditArchiveManifestSchema = {
+  $id: 'AuditArchiveManifest',
+  description:
+    'The signed manifest of entries `firstSequence..throughSequence` exported as NDJSON: `ndjsonDigest` is ' +
+    'sha256 of exactly the bytes `GET /audit/export` gives for the range. `signature` is base64url Ed25519 ' +
+    'over `stella-orch.audit-archive.v1\n` + the canonical JSON of the other fields.',
+  type: 'object',
+  required: [
+    'tenantId',
+    'archiveId',
+    'firstSequence',
+    'throughSequence',
+    'firstPrevHash',
+    'lastHash',
+    'entryCount',
+    'ndjsonDigest',
+    'createdAt',
+    'keyId',
+    'signature',
+  ],
+  properties: {
+    tenantId: { type: 'string' },
+    archiveId: { type: 'string' },
+    firstSequence: { type: 'integer', minimum: 1 },
+    throughSequence: { type: 'integer', minimum: 1 },
+    firstPrevHash: sha256,
+    lastHash: sha256,
+    entryCount: { type: 'integer', minimum: 1 },
+    ndjsonDigest: sha256,
+    createdAt: timestamp,
+    keyId: { type: 'string' },
+    signature: { type: 'string' },
   },
 } as const;
 
@@ -213,6 +291,8 @@ export const SHARED_SCHEMAS = [
   runSchema,
   auditEntrySchema,
   auditVerificationSchema,
+  auditCheckpointSchema,
+  auditArchiveManifestSchema,
 ];
 
 /** A `{ items, next_page_token }` page of `ref`. */

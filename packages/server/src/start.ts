@@ -1,5 +1,8 @@
 import { openLedger } from '@stella-orch/store-postgres';
 import { buildApp } from './app.js';
+import { AuditCheckpointer } from './audit/audit-checkpointer.js';
+import { AuditRetention } from './audit/audit-retention.js';
+import { bootstrapClients, describeBootstrappedClients } from './authority/bootstrap-clients.js';
 import type { OrchestratorConfig } from './config.js';
 import { LeaseReaper } from './lease-reaper.js';
 
@@ -15,14 +18,42 @@ export interface RunningOrchestrator {
  * The composition root: opens the ledger (PGlite in `dataDir`, or PostgreSQL at `databaseUrl`), applies
  * migrations, builds the app, starts the lease reaper and listens.
  */
-export async function startOrchestrator(config: OrchestratorConfig): Promise<RunningOrchestrator> {
+export async function startOrchestrator(
+  config: OrchestratorConfig,
+  options: {
+    /** Where the first start's development credentials are shown (standard output by default). */
+    readonly print?: (text: string) => void;
+  } = {},
+): Promise<RunningOrchestrator> {
   const ledger = await openLedger({
     ...(config.databaseUrl === null ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl }),
     migrate: true,
   });
-  const { app, jobs } = await buildApp({ store: ledger.store, audit: ledger.audit, config });
+  const { app, jobs, audit, authority } = await buildApp({
+    store: ledger.store,
+    audit: ledger.audit,
+    clients: ledger.clients,
+    keys: ledger.keys,
+    config,
+  });
   const reaper = new LeaseReaper({ jobs, logger: app.log, intervalMs: config.reaperIntervalMs });
+  const listAuditTenants = () => ledger.audit.listAuditTenants();
+  const checkpointer =
+    config.audit.checkpointIntervalMs === 0
+      ? null
+      : new AuditCheckpointer({
+          audit,
+          listAuditTenants,
+          logger: app.log,
+          intervalMs: config.audit.checkpointIntervalMs,
+        });
+  const retention =
+    config.audit.retention === null
+      ? null
+      : new AuditRetention({ audit, listAuditTenants, logger: app.log }, config.audit.retention);
+  let bootstrapped;
   try {
+    bootstrapped = await bootstrapClients(authority);
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await app.close();
@@ -30,15 +61,25 @@ export async function startOrchestrator(config: OrchestratorConfig): Promise<Run
     throw error;
   }
   reaper.start();
+  checkpointer?.start();
+  retention?.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (bootstrapped.length > 0) {
+    (options.print ?? ((text) => process.stdout.write(`${text}\n`)))(
+      describeBootstrappedClients(bootstrapped, url),
+    );
+  }
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url,
     close: () => {
       closing ??= (async () => {
         await reaper.stop();
+        await retention?.stop();
+        await checkpointer?.stop();
         await app.close();
         await ledger.store.close();
       })();

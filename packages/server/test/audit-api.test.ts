@@ -1,4 +1,4 @@
-import { computeAuditHash, GENESIS_PREV_HASH } from '@stella-orch/core';
+import { computeAuditHash, GENESIS_PREV_HASH, SCOPES } from '@stella-orch/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './harness.js';
 
@@ -11,8 +11,8 @@ interface AuditEntryJson {
   readonly [field: string]: unknown;
 }
 
+/** The request's own reason and ticket, on top of the token's. */
 const OPERATOR = {
-  'x-stella-actor': 'alice@ops',
   'x-stella-operator-reason': 'duplicate advisory feed',
   'x-stella-operator-ticket': 'INC-1234',
 };
@@ -49,22 +49,28 @@ describe('audit API (in-process, PGlite)', () => {
     return jobId;
   }
 
+  /** The headers of a call made with alice-ops's token, which carries her reason and ticket. */
+  async function asAlice(headers: Record<string, string> = {}): Promise<Record<string, string>> {
+    const token = await h.tokenFor({
+      clientId: 'alice-ops',
+      metadata: { operator_reason: 'feed cleanup', operator_ticket: 'OPS-9' },
+    });
+    return { authorization: `Bearer ${token}`, ...headers };
+  }
+
   async function entries(query = ''): Promise<AuditEntryJson[]> {
     const res = await h.call('GET', `/audit${query}`);
     expect(res.statusCode).toBe(200);
     return res.json().items;
   }
 
-  it('records a cancel with the operator headers, the actor and the job states', async () => {
+  it("records a cancel with the token's and the request's reason and ticket, the actor and the job states", async () => {
     const jobId = await submit();
     const res = await h.call(
       'POST',
       `/jobs/${jobId}/cancel`,
       { reason: 'not needed' },
-      {
-        ...OPERATOR,
-        'x-correlation-id': 'corr-77',
-      },
+      await asAlice({ ...OPERATOR, 'x-correlation-id': 'corr-77' }),
     );
     expect(res.statusCode).toBe(200);
     const [entry, ...rest] = await entries();
@@ -72,20 +78,19 @@ describe('audit API (in-process, PGlite)', () => {
     expect(entry).toMatchObject({
       tenantId: h.tenant,
       sequence: 1,
-      actor: { subject: 'alice@ops', clientId: null, scopes: [] },
+      actor: { subject: 'alice-ops', clientId: 'alice-ops', scopes: [...SCOPES] },
       action: 'job.cancel',
       resourceType: 'job',
       resourceId: jobId,
       before: { status: 'pending', attempt: 0, cancelRequested: false },
       after: { status: 'canceled', attempt: 0, cancelRequested: true },
+      reason: 'feed cleanup',
+      ticket: 'OPS-9',
       requestReason: 'duplicate advisory feed',
       requestTicket: 'INC-1234',
       correlationId: 'corr-77',
       prevHash: GENESIS_PREV_HASH,
     });
-    // No token yet, so no credentials' reason or ticket.
-    expect(entry).not.toHaveProperty('reason');
-    expect(entry).not.toHaveProperty('ticket');
     // The entry as served hashes to its hash: a client can check it without the server.
     const { hash, ...rest2 } = entry!;
     expect(computeAuditHash(rest2 as never)).toBe(hash);
@@ -97,8 +102,13 @@ describe('audit API (in-process, PGlite)', () => {
   it('writes one entry per action, sequences 1..n, and filters by ticket', async () => {
     const pending = await submit();
     const failed = await failedJob();
-    await h.call('POST', `/jobs/${pending}/cancel`, {}, { ...OPERATOR, 'x-stella-operator-ticket': 'CHG-1' });
-    const retried = await h.call('POST', `/jobs/${failed}/retry`, {}, OPERATOR);
+    await h.call(
+      'POST',
+      `/jobs/${pending}/cancel`,
+      {},
+      await asAlice({ ...OPERATOR, 'x-stella-operator-ticket': 'CHG-1' }),
+    );
+    const retried = await h.call('POST', `/jobs/${failed}/retry`, {}, await asAlice(OPERATOR));
     expect(retried.statusCode).toBe(201);
     const replayed = await h.call(
       'POST',
@@ -115,13 +125,16 @@ describe('audit API (in-process, PGlite)', () => {
       [1, 'job.cancel'],
     ]);
     expect(all[1]).toMatchObject({ resourceId: failed, after: { newJobId: retried.json().jobId } });
-    expect(all[0]).toMatchObject({ actor: { subject: 'anonymous' }, requestTicket: 'CHG-1' });
+    expect(all[0]).toMatchObject({ actor: { subject: 'harness-admin' }, requestTicket: 'CHG-1' });
     expect(all[0]).not.toHaveProperty('requestReason');
+    expect(all[0]).toMatchObject({ reason: 'automated test', ticket: 'TEST-0' });
     expect((await entries('?ticket=CHG-1')).map((e) => e.sequence)).toEqual([3, 1]);
     expect((await entries('?ticket=INC-1234')).map((e) => e.sequence)).toEqual([2]);
     expect((await entries('?action=job.retry&resourceType=job')).map((e) => e.sequence)).toEqual([2]);
     expect((await entries(`?resourceId=${failed}`)).map((e) => e.sequence)).toEqual([3, 2]);
-    expect((await entries('?actor=alice@ops')).map((e) => e.sequence)).toEqual([2, 1]);
+    expect((await entries('?ticket=OPS-9')).map((e) => e.sequence)).toEqual([2, 1]);
+    expect((await entries('?actor=alice-ops')).map((e) => e.sequence)).toEqual([2, 1]);
+    expect((await entries('?clientId=alice-ops')).map((e) => e.sequence)).toEqual([2, 1]);
     expect(await entries('?clientId=console')).toEqual([]);
 
     const first = (await h.call('GET', '/audit?page_size=2')).json();
@@ -182,7 +195,7 @@ describe('audit API (in-process, PGlite)', () => {
     const jobId = await submit();
     await h.call('POST', `/jobs/${jobId}/cancel`, {}, OPERATOR);
     const [entry] = await entries();
-    const other = { 'x-stella-tenant': `b-${h.tenant}` };
+    const other = { authorization: `Bearer ${await h.tokenFor({ tenant: `b-${h.tenant}` })}` };
     expect((await h.call('GET', '/audit', undefined, other)).json()).toEqual({
       items: [],
       next_page_token: null,

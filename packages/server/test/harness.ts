@@ -1,7 +1,22 @@
+import { SCOPES, type GrantMetadataField, type Scope } from '@stella-orch/core';
 import { openLedger, type SqlDriver } from '@stella-orch/store-postgres';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { ScryptSecretHasher } from '../src/authority/scrypt-secret-hasher.js';
 import { buildApp, DEFAULT_CONFIG, type OrchestratorApp, type OrchestratorConfig } from '../src/index.js';
+
+/** A client every harness declares in its configuration: every scope, every tenant. */
+export const HARNESS_CLIENT = { clientId: 'harness-admin', clientSecret: 'harness-admin-secret-0123456789' };
+
+/** What a harness token is minted with; everything has a default. */
+export interface TokenOptions {
+  readonly tenant?: string;
+  readonly scopes?: readonly Scope[];
+  readonly clientId?: string;
+  readonly metadata?: Partial<Record<GrantMetadataField, string>>;
+  /** Seconds from now; negative for an expired token. */
+  readonly expiresIn?: number;
+}
 
 /** An in-process app on a fresh in-memory PGlite ledger, and helpers to call it. */
 export interface Harness extends OrchestratorApp {
@@ -10,6 +25,21 @@ export interface Harness extends OrchestratorApp {
   newTenant(): string;
   /** The ledger under the app, for SQL a test needs to run behind the API (tampering, for instance). */
   readonly driver: SqlDriver;
+  /**
+   * A token signed with the server's own key, without a token request (so without a \`token.grant\` audit
+   * entry): by default for the current tenant, with every scope and no reason or ticket. (\`call\` uses
+   * one that carries the reason "automated test" and the ticket TEST-0.)
+   */
+  tokenFor(options?: TokenOptions): Promise<string>;
+  /** \`POST /connect/token\` with a form (strings are sent as given). */
+  requestToken(
+    form: Record<string, string>,
+    headers?: Record<string, string>,
+  ): Promise<LightMyRequestResponse>;
+  /**
+   * Calls the API as the current tenant with the default token; \`headers.authorization\` replaces it
+   * (an empty string sends none).
+   */
   call(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
@@ -22,7 +52,10 @@ export interface Harness extends OrchestratorApp {
 /** Starts an app (no port bound) on in-memory PGlite, or on `databaseUrl` when given. */
 export async function startHarness(
   options: {
-    readonly config?: Partial<OrchestratorConfig>;
+    /** Overrides of the test configuration; `authority` is merged key by key into the harness's own. */
+    readonly config?: Partial<Omit<OrchestratorConfig, 'authority'>> & {
+      readonly authority?: Partial<OrchestratorConfig['authority']>;
+    };
     readonly databaseUrl?: string;
     readonly leasePollIntervalMs?: number;
   } = {},
@@ -31,10 +64,34 @@ export async function startHarness(
     ...(options.databaseUrl === undefined ? {} : { databaseUrl: options.databaseUrl }),
     migrate: true,
   });
-  const config: OrchestratorConfig = { ...DEFAULT_CONFIG, logLevel: 'silent', ...options.config };
+  const config: OrchestratorConfig = {
+    ...DEFAULT_CONFIG,
+    logLevel: 'silent',
+    ...options.config,
+    authority: {
+      ...DEFAULT_CONFIG.authority,
+      bootstrapClients: false,
+      // Tests ask for many tokens from one address; the limit itself is tested on its own.
+      tokenRateLimit: { requestsPerSecond: 1_000, burst: 1_000 },
+      clients: [
+        {
+          ...HARNESS_CLIENT,
+          displayName: 'test harness',
+          clientSecretHash: null,
+          scopes: [...SCOPES],
+          tenants: ['*'],
+        },
+      ],
+      ...options.config?.authority,
+    },
+  };
   const built = await buildApp({
     store: ledger.store,
     audit: ledger.audit,
+    clients: ledger.clients,
+    keys: ledger.keys,
+    // Cheap hashes: the cost of production scrypt is not what these tests are about.
+    secrets: new ScryptSecretHasher({ N: 1024, r: 8, p: 1 }),
     config,
     leasePollIntervalMs: options.leasePollIntervalMs ?? 200,
   });
@@ -44,14 +101,66 @@ export async function startHarness(
     tenant: randomTenant(),
     newTenant: () => (harness.tenant = randomTenant()),
     driver: ledger.driver,
-    call: (method, path, body, headers = {}) =>
-      inject(built.app, harness.tenant, method, path, body, headers),
+    tokenFor: (tokenOptions = {}) =>
+      mintToken(built, config, tokenOptions.tenant ?? harness.tenant, tokenOptions),
+    requestToken: (form, headers = {}) =>
+      built.app.inject({
+        method: 'POST',
+        url: '/connect/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        payload: new URLSearchParams(form).toString(),
+      }),
+    call: async (method, path, body, headers = {}) => {
+      const authorization = headers['authorization'] ?? `Bearer ${await defaultToken(harness.tenant)}`;
+      const rest = Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'authorization'));
+      return inject(built.app, method, path, body, {
+        ...rest,
+        ...(authorization === '' ? {} : { authorization }),
+      });
+    },
     close: async () => {
       await built.app.close();
       await ledger.store.close();
     },
   };
+  const defaultTokens = new Map<string, Promise<string>>();
+  const defaultToken = (tenant: string): Promise<string> => {
+    let token = defaultTokens.get(tenant);
+    if (token === undefined) {
+      token = harness.tokenFor({
+        tenant,
+        metadata: { operator_reason: 'automated test', operator_ticket: 'TEST-0' },
+      });
+      defaultTokens.set(tenant, token);
+    }
+    return token;
+  };
   return harness;
+}
+
+async function mintToken(
+  built: OrchestratorApp,
+  config: OrchestratorConfig,
+  tenant: string,
+  options: TokenOptions,
+): Promise<string> {
+  const issuer = built.authority.issuer;
+  if (issuer === null) throw new Error('this harness trusts an external issuer: it cannot mint tokens');
+  const now = Math.floor(Date.now() / 1000);
+  const clientId = options.clientId ?? HARNESS_CLIENT.clientId;
+  return issuer.issue({
+    iss: config.authority.issuer,
+    aud: config.authority.audience,
+    sub: clientId,
+    client_id: clientId,
+    scope: (options.scopes ?? SCOPES).join(' '),
+    tenant,
+    jti: randomUUID(),
+    iat: now,
+    nbf: now,
+    exp: now + (options.expiresIn ?? 900),
+    ...options.metadata,
+  });
 }
 
 function randomTenant(): string {
@@ -60,7 +169,6 @@ function randomTenant(): string {
 
 async function inject(
   app: FastifyInstance,
-  tenant: string,
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   path: string,
   body: unknown,
@@ -74,7 +182,6 @@ async function inject(
     method,
     url,
     headers: {
-      'x-stella-tenant': tenant,
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       ...headers,
     },

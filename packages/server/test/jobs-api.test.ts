@@ -147,7 +147,11 @@ describe('jobs API (in-process, PGlite)', () => {
 
   it('keeps tenants apart: another tenant sees 404 and an empty list', async () => {
     const job = (await h.call('POST', '/jobs', { jobType: 'scan' })).json();
-    const other = { 'x-stella-tenant': 'someone-else' };
+    const otherToken = await h.tokenFor({
+      tenant: 'someone-else',
+      metadata: { operator_reason: 'probing', operator_ticket: 'X-1' },
+    });
+    const other = { authorization: `Bearer ${otherToken}` };
     expect((await h.call('GET', `/jobs/${job.jobId}`, undefined, other)).statusCode).toBe(404);
     expect((await h.call('POST', `/jobs/${job.jobId}/cancel`, {}, other)).statusCode).toBe(404);
     expect((await h.call('GET', '/jobs', undefined, other)).json().items).toHaveLength(0);

@@ -191,7 +191,10 @@ describe('worker bridge (in-process, PGlite)', () => {
     const real = await startHarness({ leasePollIntervalMs: 60_000 });
     try {
       const url = await real.app.listen({ host: '127.0.0.1', port: 0 });
-      const headers = { 'content-type': 'application/json', 'x-stella-tenant': real.tenant };
+      const headers = {
+        'content-type': 'application/json',
+        authorization: `Bearer ${await real.tokenFor()}`,
+      };
       const started = Date.now();
       const waiting = fetch(`${url}/api/v1/orchestrator/leases`, {
         method: 'POST',

@@ -9,8 +9,10 @@ export {
 export { openLedger, type Ledger, type OpenLedgerOptions } from './open-ledger.js';
 export { PgliteDriver } from './pglite-driver.js';
 export { PostgresAuditTrail, PostgresTenantAuditTrail } from './postgres-audit-trail.js';
+export { PostgresClientRegistry } from './postgres-client-registry.js';
 export { PostgresDriver, type PostgresDriverOptions } from './postgres-driver.js';
 export { PostgresJobStore, type PostgresJobStoreOptions } from './postgres-job-store.js';
+export { PostgresSigningKeyStore } from './postgres-signing-key-store.js';
 export type { DriverCapabilities, SqlDriver, SqlExecutor } from './sql-driver.js';
 export { classifyDriverError, isSqlError, SqlError } from './sql-errors.js';
 export { dumpSchema } from './schema-dump.js';

@@ -23,8 +23,9 @@ const MAX_TRANSIENT_RETRIES = 3;
 
 /**
  * Gives a statement failure the code it means for a caller: a unique violation on an idempotency key is
- * `IDEMPOTENCY_CONFLICT`, a job naming a missing run `RUN_NOT_FOUND`, a malformed value (SQLSTATE class
- * 22: bad timestamp, number out of range …) `VALIDATION_FAILED`. Anything else stays as it is.
+ * `IDEMPOTENCY_CONFLICT`, a job naming a missing run `RUN_NOT_FOUND`, a signing key id used before and a
+ * malformed value (SQLSTATE class 22: bad timestamp, number out of range …) `VALIDATION_FAILED`. Anything
+ * else stays as it is.
  */
 export function refineLedgerError(error: unknown): unknown {
   if (!(error instanceof SqlError)) return error;
@@ -33,6 +34,11 @@ export function refineLedgerError(error: unknown): unknown {
     (error.constraint === 'jobs_idempotency_key' || error.constraint === 'runs_idempotency_key')
   ) {
     return recode(error, 'IDEMPOTENCY_CONFLICT', 'the idempotency key was used with a different request');
+  }
+  if (error.sqlState === '23505' && error.constraint === 'signing_keys_pkey') {
+    return recode(error, 'VALIDATION_FAILED', 'the signing key id is taken', {
+      errors: [{ path: 'keyId', message: 'is the id of another key' }],
+    });
   }
   if (error.sqlState === '23503' && error.constraint === 'jobs_run_fk') {
     return recode(error, 'RUN_NOT_FOUND', 'a job names a run that does not exist');

@@ -2,8 +2,10 @@ import type { Logger } from '@stella-orch/core';
 import { migrate } from './migrator.js';
 import { PgliteDriver } from './pglite-driver.js';
 import { PostgresAuditTrail } from './postgres-audit-trail.js';
+import { PostgresClientRegistry } from './postgres-client-registry.js';
 import { PostgresDriver } from './postgres-driver.js';
 import { PostgresJobStore } from './postgres-job-store.js';
+import { PostgresSigningKeyStore } from './postgres-signing-key-store.js';
 import type { SqlDriver } from './sql-driver.js';
 
 /** Where the ledger lives. */
@@ -17,13 +19,20 @@ export interface OpenLedgerOptions {
   readonly logger?: Logger;
 }
 
-/** An open ledger: the driver (for other adapters sharing the database), the job store and the audit trail. */
+/**
+ * An open ledger: the driver (for other adapters sharing the database), the job store, the audit trail,
+ * and the Authority's client registry and signing keys.
+ */
 export interface Ledger {
   readonly driver: SqlDriver;
   /** Closing the store closes the driver too. */
   readonly store: PostgresJobStore;
   /** The operator audit trail on the same database (nothing to close of its own). */
   readonly audit: PostgresAuditTrail;
+  /** The client registry; its changes are audited in the chain of `AUTHORITY_TENANT` (nothing to close). */
+  readonly clients: PostgresClientRegistry;
+  /** The token and audit-checkpoint signing keys (nothing to close). */
+  readonly keys: PostgresSigningKeyStore;
 }
 
 /**
@@ -49,5 +58,11 @@ export async function openLedger(options: OpenLedgerOptions = {}): Promise<Ledge
     ownsDriver: true,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
-  return { driver, store, audit: new PostgresAuditTrail(driver) };
+  return {
+    driver,
+    store,
+    audit: new PostgresAuditTrail(driver),
+    clients: new PostgresClientRegistry(driver),
+    keys: new PostgresSigningKeyStore(driver),
+  };
 }

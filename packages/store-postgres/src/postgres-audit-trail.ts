@@ -5,6 +5,8 @@ import {
   MAX_PAGE_SIZE,
   OrchestratorError,
   validationError,
+  type AuditArchiveManifest,
+  type AuditCheckpoint,
   type AuditEntry,
   type AuditHead,
   type AuditRecord,
@@ -14,7 +16,20 @@ import {
   type TenantAuditTrail,
 } from '@stella-orch/core';
 import { appendAuditEntry, mapAuditEntry } from './audit-append.js';
+import { archiveAuditEntries } from './audit-archive.js';
+import {
+  checkAuditArchiveManifest,
+  checkAuditCheckpoint,
+  mapAuditArchive,
+  mapAuditCheckpoint,
+} from './audit-signed-records.js';
 import { isUuid, runLedgerOperation } from './ledger-errors.js';
+import { getLatestAuditArchive } from './queries/audit-archives.js';
+import {
+  getAuditCheckpoint,
+  getLatestAuditCheckpoint,
+  insertAuditCheckpoint,
+} from './queries/audit-checkpoints.js';
 import { getAuditEntry, getAuditHead, listAuditEntries, readAuditChain } from './queries/audit-entries.js';
 import type { SqlDriver } from './sql-driver.js';
 
@@ -110,6 +125,50 @@ export class PostgresTenantAuditTrail implements TenantAuditTrail {
     const row = await runLedgerOperation(() => getAuditHead(this.#driver, this.tenantId));
     return row === null ? null : { lastSequence: row.last_sequence, lastHash: row.last_hash };
   }
+
+  /**
+   * @inheritdoc
+   * @throws OrchestratorError `VALIDATION_FAILED` for a checkpoint of another tenant, or one the ledger
+   *   cannot keep as signed (a time not in `toISOString` form, a malformed hash or signature)
+   */
+  async appendAuditCheckpoint(checkpoint: AuditCheckpoint): Promise<AuditCheckpoint> {
+    const errors = checkAuditCheckpoint(this.tenantId, checkpoint);
+    if (errors.length > 0) throw validationError(errors);
+    const row = await runLedgerOperation(async () => {
+      // A repeat inserts nothing; the next statement (a fresh snapshot) sees the checkpoint kept first,
+      // even when it was committed by a concurrent call while the insert waited.
+      const inserted = await insertAuditCheckpoint(this.#driver, checkpoint);
+      return inserted ?? (await getAuditCheckpoint(this.#driver, this.tenantId, checkpoint.sequence));
+    });
+    if (row === null) {
+      throw new OrchestratorError('INTERNAL', `checkpoint ${checkpoint.sequence} was neither kept nor found`);
+    }
+    return mapAuditCheckpoint(row);
+  }
+
+  /** @inheritdoc */
+  async getLatestAuditCheckpoint(): Promise<AuditCheckpoint | null> {
+    const row = await runLedgerOperation(() => getLatestAuditCheckpoint(this.#driver, this.tenantId));
+    return row === null ? null : mapAuditCheckpoint(row);
+  }
+
+  /**
+   * @inheritdoc
+   * The manifest must also be of this tenant, name the `prevHash` of its first entry and the `hash` of its
+   * last as the ledger holds them, and carry a lower-case `archiveId` and a `createdAt` in `toISOString`
+   * form (what the ledger gives back, so that the signature still matches).
+   */
+  async recordAuditArchive(manifest: AuditArchiveManifest): Promise<number> {
+    const errors = checkAuditArchiveManifest(this.tenantId, manifest);
+    if (errors.length > 0) throw validationError(errors);
+    return runLedgerOperation(() => this.#driver.transaction((tx) => archiveAuditEntries(tx, manifest)));
+  }
+
+  /** @inheritdoc */
+  async getLatestAuditArchive(): Promise<AuditArchiveManifest | null> {
+    const row = await runLedgerOperation(() => getLatestAuditArchive(this.#driver, this.tenantId));
+    return row === null ? null : mapAuditArchive(row);
+  }
 }
 
 /**
@@ -132,5 +191,13 @@ export class PostgresAuditTrail implements AuditTrail {
   forTenant(tenantId: string): TenantAuditTrail {
     if (tenantId.length === 0) throw validationError([{ path: 'tenantId', message: 'must not be empty' }]);
     return new PostgresTenantAuditTrail(this.#driver, tenantId);
+  }
+
+  /** Every tenant that has an audit chain (a head row), by tenant id: what the periodic tasks walk. */
+  async listAuditTenants(): Promise<string[]> {
+    const rows = await this.#driver.query<{ tenant_id: string }>(
+      'SELECT tenant_id FROM orch.audit_heads ORDER BY tenant_id',
+    );
+    return rows.map((row) => row.tenant_id);
   }
 }

@@ -1,6 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
+  canonicalJson,
+  checkpointSigningInput,
+  manifestSigningInput,
+  sha256Digest,
   verifyAuditChain,
+  type AuditArchiveManifest,
+  type AuditCheckpoint,
   type AuditEntry,
   type AuditMetadata,
   type AuditTrail,
@@ -9,6 +15,7 @@ import {
   type TenantJobStore,
 } from '@stella-orch/core';
 import { expect } from 'vitest';
+import { createOne, TEST_ACTOR } from './job-store-fixtures.js';
 
 /** Raw SQL on the ledger as its owner (a superuser in the tests): how tampering is simulated. */
 export interface LedgerSql {
@@ -78,4 +85,78 @@ export async function withAuditTriggersDisabled(sql: LedgerSql, change: () => Pr
   } finally {
     await sql.query('ALTER TABLE orch.audit_entries ENABLE TRIGGER USER');
   }
+}
+
+/** A tenant with `count` canceled jobs, hence `count` entries. */
+export async function tenantWithEntries(ctx: AuditConformanceContext, count: number): Promise<AuditTenant> {
+  const tenant = freshAuditTenant(ctx);
+  for (let i = 0; i < count; i++) {
+    const job = await createOne(tenant.jobs);
+    await tenant.jobs.cancelJob({
+      jobId: job.jobId,
+      reason: `r${i}`,
+      actor: TEST_ACTOR,
+      audit: operatorAudit(),
+    });
+  }
+  return tenant;
+}
+
+/** The message a refused statement gives, or a note that it succeeded. */
+export async function rejection(promise: Promise<unknown>): Promise<string> {
+  return promise.then(
+    () => 'the statement succeeded',
+    (error: unknown) => (error instanceof Error ? error.message : String(error)),
+  );
+}
+
+/**
+ * A stand-in signature (base64url SHA-256 of the signing input): the ledger keeps signatures without
+ * checking them, so the suites need no key.
+ */
+function fakeSignature(input: string): string {
+  return createHash('sha256').update(input).digest('base64url');
+}
+
+/** A checkpoint of `entry` (the head of its tenant's chain, say), "signed" by a stand-in. */
+export function checkpointOf(
+  entry: Pick<AuditEntry, 'tenantId' | 'sequence' | 'hash'>,
+  overrides: Partial<AuditCheckpoint> = {},
+): AuditCheckpoint {
+  const unsigned = {
+    tenantId: entry.tenantId,
+    sequence: entry.sequence,
+    headHash: entry.hash,
+    signedAt: new Date().toISOString(),
+    keyId: 'test-audit-key',
+    ...overrides,
+  };
+  return { ...unsigned, signature: overrides.signature ?? fakeSignature(checkpointSigningInput(unsigned)) };
+}
+
+/**
+ * The manifest of an archive of `entries` (a run of one tenant's chain, in sequence order) as NDJSON of
+ * their canonical JSON, "signed" by a stand-in.
+ */
+export function archiveManifestOf(
+  entries: readonly AuditEntry[],
+  overrides: Partial<AuditArchiveManifest> = {},
+): AuditArchiveManifest {
+  const first = entries[0];
+  const last = entries.at(-1);
+  if (first === undefined || last === undefined) throw new Error('an archive holds at least one entry');
+  const unsigned = {
+    tenantId: first.tenantId,
+    archiveId: randomUUID(),
+    firstSequence: first.sequence,
+    throughSequence: last.sequence,
+    firstPrevHash: first.prevHash,
+    lastHash: last.hash,
+    entryCount: entries.length,
+    ndjsonDigest: sha256Digest(entries.map((entry) => `${canonicalJson(entry)}\n`).join('')),
+    createdAt: new Date().toISOString(),
+    keyId: 'test-audit-key',
+    ...overrides,
+  };
+  return { ...unsigned, signature: overrides.signature ?? fakeSignature(manifestSigningInput(unsigned)) };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GENESIS_PREV_HASH, type AuditTrail, type JobStore } from '@stella-orch/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { auditLedgerTests } from './audit-ledger.testsuite.js';
+import { auditRetentionTests } from './audit-retention.testsuite.js';
 import {
   expectLinearChain,
   freshAuditTenant,
@@ -32,8 +33,9 @@ const FATAL = { type: 'Fatal', message: 'no', retryable: false } as const;
 /**
  * The conformance suite of the audit trail: operator actions of the job store write exactly one hash-
  * chained entry each, in the transaction of the action; the ledger keeps the chain linear under
- * concurrency, refuses to change it, and verification finds what was changed anyway. Every test works in
- * tenants of its own.
+ * concurrency, refuses to change it, and verification finds what was changed anyway; checkpoints and
+ * archives are kept append-only, and only archived entries can be removed. Every test works in tenants of
+ * its own.
  *
  * @param name - the adapter under test, as the suite's title
  * @param factory - makes the store and trail (called once, before the tests) and the cleanup (after them)
@@ -64,6 +66,9 @@ export function auditTrailConformance(name: string, factory: AuditTrailFactory):
     });
     describe('the ledger', () => {
       auditLedgerTests(ctx);
+    });
+    describe('checkpoints and archives', () => {
+      auditRetentionTests(ctx);
     });
   });
 }

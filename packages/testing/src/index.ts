@@ -1,8 +1,14 @@
 export { auditTrailConformance, type AuditTrailFactory } from './audit.testsuite.js';
+export { clientRegistryConformance, type ClientRegistryFactory } from './client-registry.testsuite.js';
 export {
+  archiveManifestOf,
+  checkpointOf,
   expectLinearChain,
   freshAuditTenant,
   operatorAudit,
+  rejection,
+  tenantWithEntries,
+  wholeChain,
   withAuditTriggersDisabled,
   type AuditConformanceContext,
   type AuditTenant,
@@ -20,6 +26,11 @@ export {
   TEST_ACTOR,
   type ConformanceContext,
 } from './job-store-fixtures.js';
+export {
+  signingKeyStoreConformance,
+  type SecondSigningKeyStore,
+  type SigningKeyStoreFactory,
+} from './signing-keys.testsuite.js';
 export {
   createTestDatabase,
   isPostgresReachable,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import {
 } from '@stella-orch/client';
 import type { Command } from 'commander';
 import type { CliIo } from '../cli-io.js';
+import type { ClientLogin, CommandAccess } from '../credentials.js';
 import { clientFor, globalOptions, type GlobalOptions } from '../global-options.js';
 import { integerIn } from '../option-parsers.js';
 import { Output, renderSummary, renderTable } from '../output.js';
@@ -70,35 +72,73 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 
 const ACTIVE_STATUSES = ['waiting', 'pending', 'leased', 'running'] as const;
 
+/** The producer side of the demo: a run, its jobs, and the summary it polls. */
+const PRODUCER: CommandAccess = { action: 'demo', scopes: ['orch:read', 'orch:submit'] };
+/** The demo's SDK worker. */
+const WORKER: CommandAccess = { action: 'demo', scopes: ['orch:worker'] };
+
+/** The tenant of the in-process server's demo client when `--tenant` names none. */
+const DEMO_TENANT = 'default';
+
 /** Registers `demo`. */
 export function registerDemoCommand(program: Command, io: CliIo): void {
   program
     .command('demo')
     .description(
       'run a producer and an SDK worker against an in-process orchestrator on a temporary PGlite ledger ' +
-        '(or the server named by --url), printing each transition and a summary',
+        '(or the server named by --url, with your client credentials), printing each transition and a summary',
     )
     .option('--jobs <n>', 'how many sample jobs to submit, 1 to 1000', integerIn(1, 1000), 20)
     .action(async (options: { jobs: number }, command: Command) => {
       const globals = globalOptions(command, io);
-      const server = globals.urlGiven ? undefined : await startLocalServer();
+      if (globals.urlGiven) {
+        await runDemo(io, globals, globals.url, options.jobs);
+        return;
+      }
+      const server = await startLocalServer(globals.tenant ?? DEMO_TENANT);
       try {
-        const url = server?.url ?? globals.url;
-        await runDemo(io, { ...globals, url }, options.jobs, server === undefined ? url : 'in-process');
+        const local = { ...globals, url: server.url, login: server.login };
+        await runDemo(io, local, 'in-process', options.jobs);
       } finally {
-        await server?.close();
+        await server.close();
       }
     });
 }
 
-async function startLocalServer(): Promise<{ url: string; close(): Promise<void> }> {
+/**
+ * Starts an orchestrator on a temporary PGlite ledger, configured with one client for the demo's own
+ * calls (`stella-orch-demo`, a fresh secret per run, the scopes the producer and the worker need, in
+ * `tenant` only) and without the first-start bootstrap clients.
+ */
+async function startLocalServer(
+  tenant: string,
+): Promise<{ url: string; login: ClientLogin; close(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'stella-orch-demo-'));
   const { loadConfig, startOrchestrator } = await import('@stella-orch/server');
   // A clean environment: the demo must not pick up the operator's server configuration.
   const env = { HOST: '127.0.0.1', PORT: '0', STELLA_ORCH_DATA_DIR: dataDir, LOG_LEVEL: 'error' };
-  const running = await startOrchestrator(loadConfig({ env }));
+  const config = loadConfig({ env });
+  const login = { clientId: 'stella-orch-demo', clientSecret: randomBytes(24).toString('base64url') };
+  const running = await startOrchestrator({
+    ...config,
+    authority: {
+      ...config.authority,
+      bootstrapClients: false,
+      clients: [
+        {
+          clientId: login.clientId,
+          displayName: 'stella-orch demo',
+          clientSecret: login.clientSecret,
+          clientSecretHash: null,
+          scopes: [...PRODUCER.scopes, ...WORKER.scopes],
+          tenants: [tenant],
+        },
+      ],
+    },
+  });
   return {
     url: running.url,
+    login,
     close: async () => {
       await running.close();
       await rm(dataDir, { recursive: true, force: true });
@@ -106,9 +146,14 @@ async function startLocalServer(): Promise<{ url: string; close(): Promise<void>
   };
 }
 
-async function runDemo(io: CliIo, globals: GlobalOptions, count: number, where: string): Promise<void> {
+/**
+ * Runs the demo against the server of `globals`, with its credentials: the producer asks for
+ * `orch:read orch:submit`, the worker for `orch:worker`.
+ */
+async function runDemo(io: CliIo, globals: GlobalOptions, where: string, count: number): Promise<void> {
   const out = new Output(io, globals.json);
-  const client = clientFor(globals, io);
+  const client = clientFor(globals, PRODUCER);
+  const workerClient = clientFor(globals, WORKER);
   const startedAt = Date.now();
   const say = (text: string): void => {
     if (!out.json) out.line(`[${((Date.now() - startedAt) / 1000).toFixed(2).padStart(6)}s] ${text}`);
@@ -117,7 +162,7 @@ async function runDemo(io: CliIo, globals: GlobalOptions, count: number, where: 
   say(`orchestrator ${where}; run ${run.runId}`);
 
   const worker = new Worker({
-    client,
+    client: workerClient,
     jobTypes: DEMO_JOB_TYPES,
     handler: demoHandler,
     concurrency: 4,

@@ -1,23 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Job, JobStatus, JobSubmission, JsonValue, OrchestratorClient } from '@stella-orch/client';
+import type { Job, JobStatus, JobSubmission, JsonValue } from '@stella-orch/client';
 import { Option, type Command } from 'commander';
 import type { CliIo } from '../cli-io.js';
+import { commandContext, withAccess } from '../command-context.js';
+import type { CommandAccess } from '../credentials.js';
 import { UsageError } from '../exit-codes.js';
-import { clientFor, globalOptions } from '../global-options.js';
 import { integerIn, jsonValue, statusList } from '../option-parsers.js';
-import { Output, renderHistory, renderJob, renderJobList, renderSummary } from '../output.js';
+import { renderHistory, renderJob, renderJobList, renderSummary } from '../output.js';
 
-/** What a job command needs: a client and an output. */
-interface JobCommandContext {
-  readonly client: OrchestratorClient;
-  readonly out: Output;
-}
-
-function contextOf(command: Command, io: CliIo): JobCommandContext {
-  const globals = globalOptions(command, io);
-  return { client: clientFor(globals, io), out: new Output(io, globals.json) };
-}
+const read = (action: string): CommandAccess => ({ action: `jobs ${action}`, scopes: ['orch:read'] });
+const operate = (action: string): CommandAccess => ({ action: `jobs ${action}`, scopes: ['orch:operate'] });
 
 /** Registers `jobs submit|list|get|cancel|retry|replay|summary`. */
 export function registerJobsCommands(program: Command, io: CliIo): void {
@@ -25,58 +18,54 @@ export function registerJobsCommands(program: Command, io: CliIo): void {
   registerSubmit(jobs, io);
   registerList(jobs, io);
 
-  jobs
-    .command('get')
+  withAccess(jobs.command('get'), read('get'))
     .description('show a job and its history')
     .argument('<jobId>', 'the job id')
     .action(async (jobId: string, _options: unknown, command: Command) => {
-      const { client, out } = contextOf(command, io);
+      const { client, out } = commandContext(command, io, read('get'));
       const [job, history] = await Promise.all([client.getJob(jobId), client.getJobHistory(jobId)]);
       out.result({ job, history }, (v) => `${renderJob(v.job)}\nHistory:\n${renderHistory(v.history)}`);
     });
 
-  jobs
-    .command('cancel')
-    .description('cancel a job (a running job is asked to stop at its next heartbeat)')
+  withAccess(jobs.command('cancel'), operate('cancel'))
+    .description(
+      'cancel a job (a running job is asked to stop at its next heartbeat); --reason is also recorded ' +
+        'in the job history',
+    )
     .argument('<jobId>', 'the job id')
-    .option('--reason <reason>', 'why, recorded in the job history')
-    .action(async (jobId: string, options: { reason?: string }, command: Command) => {
-      const { client, out } = contextOf(command, io);
-      const job = await client.cancelJob(
-        jobId,
-        options.reason === undefined ? {} : { reason: options.reason },
-      );
-      out.result(job, renderJob);
+    .action(async (jobId: string, _options: unknown, command: Command) => {
+      const { client, out, globals } = commandContext(command, io, operate('cancel'));
+      const reason = globals.grant.operatorReason;
+      out.result(await client.cancelJob(jobId, reason === undefined ? {} : { reason }), renderJob);
     });
 
-  jobs
-    .command('retry')
+  withAccess(jobs.command('retry'), operate('retry'))
     .description('retry a job now: one waiting in back-off runs at once, a failed or canceled one is cloned')
     .argument('<jobId>', 'the job id')
     .action(async (jobId: string, _options: unknown, command: Command) => {
-      const { client, out } = contextOf(command, io);
+      const { client, out } = commandContext(command, io, operate('retry'));
       out.result(await client.retryJob(jobId), renderJob);
     });
 
-  jobs
-    .command('replay')
+  withAccess(jobs.command('replay'), operate('replay'))
     .description('run a finished job again as a new job (the original is untouched)')
     .argument('<jobId>', 'the job id')
     .action(async (jobId: string, _options: unknown, command: Command) => {
-      const { client, out } = contextOf(command, io);
+      const { client, out } = commandContext(command, io, operate('replay'));
       out.result(await client.replayJob(jobId), renderJob);
     });
 
-  jobs
-    .command('summary')
+  withAccess(jobs.command('summary'), read('summary'))
     .description('count jobs by status and job type')
     .option('--job-type <type>', 'only this job type')
     .option('--run-id <id>', 'only the jobs of this run')
     .action(async (options: { jobType?: string; runId?: string }, command: Command) => {
-      const { client, out } = contextOf(command, io);
+      const { client, out } = commandContext(command, io, read('summary'));
       out.result(await client.getJobsSummary(options), renderSummary);
     });
 }
+
+const SUBMIT: CommandAccess = { action: 'jobs submit', scopes: ['orch:submit'] };
 
 interface SubmitOptions {
   payload?: JsonValue;
@@ -88,8 +77,7 @@ interface SubmitOptions {
 }
 
 function registerSubmit(jobs: Command, io: CliIo): void {
-  jobs
-    .command('submit')
+  withAccess(jobs.command('submit'), SUBMIT)
     .description('submit a job')
     .argument('<jobType>', 'the job type, such as advisory.ingest')
     .addOption(
@@ -101,9 +89,9 @@ function registerSubmit(jobs: Command, io: CliIo): void {
     .option('--idempotency-key <key>', 'submitting the same key again returns the same job')
     .option('--run-id <id>', 'add the job to this run')
     .action(async (jobType: string, options: SubmitOptions, command: Command) => {
-      const { client, out } = contextOf(command, io);
       const payload =
         options.payloadFile === undefined ? options.payload : await readPayload(io, options.payloadFile);
+      const { client, out } = commandContext(command, io, SUBMIT);
       const submission: JobSubmission = {
         jobType,
         ...(payload === undefined ? {} : { payload }),
@@ -142,8 +130,7 @@ interface ListOptions {
 }
 
 function registerList(jobs: Command, io: CliIo): void {
-  jobs
-    .command('list')
+  withAccess(jobs.command('list'), read('list'))
     .description('list jobs, newest first')
     .option('--status <statuses>', 'only these statuses, comma-separated (pending,failed)', statusList)
     .option('--job-type <type>', 'only this job type')
@@ -151,7 +138,7 @@ function registerList(jobs: Command, io: CliIo): void {
     .option('--limit <n>', 'jobs per page, 1 to 500 (default 50)', integerIn(1, 500))
     .option('--all', 'follow every page instead of showing the first')
     .action(async (options: ListOptions, command: Command) => {
-      const { client, out } = contextOf(command, io);
+      const { client, out } = commandContext(command, io, read('list'));
       const query = {
         ...(options.status === undefined ? {} : { status: options.status }),
         ...(options.jobType === undefined ? {} : { jobType: options.jobType }),

@@ -1,5 +1,6 @@
-import type { AuditService } from '@stella-orch/core';
+import type { AuditRangeRequest, AuditService } from '@stella-orch/core';
 import type { FastifyInstance } from 'fastify';
+import { Readable } from 'node:stream';
 import { pageFrom, timeFrom } from '../http-input.js';
 import { problemFor, sendProblem } from '../problem.js';
 import { contextOf } from '../request-context.js';
@@ -18,12 +19,36 @@ interface AuditQuery {
   page_token?: string;
 }
 
+interface RangeQuery {
+  from_sequence?: string;
+  through_sequence?: string;
+}
+
 const filter = { type: 'string', minLength: 1, maxLength: 256 } as const;
+
+const sequence = { type: 'string', pattern: '^[0-9]{1,15}$' } as const;
+
+/** `from_sequence` and `through_sequence`, both ends included; an end left out is the ledger's. */
+const rangeQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { from_sequence: sequence, through_sequence: sequence },
+} as const;
+
+function rangeFrom(query: RangeQuery): AuditRangeRequest {
+  return {
+    ...(query.from_sequence === undefined ? {} : { fromSequence: Number(query.from_sequence) }),
+    ...(query.through_sequence === undefined ? {} : { throughSequence: Number(query.through_sequence) }),
+  };
+}
 
 /** The methods the audit resources answer: the trail has no mutation in the API (SPEC §2). */
 const ALLOWED_METHODS = 'GET';
 
-/** Querying and verifying the tenant's audit trail; every mutation is 405. */
+/**
+ * Querying, verifying and exporting the tenant's audit trail, and signing checkpoints of it. Entries
+ * cannot be changed through the API: every mutation of an entry or of the listing is 405.
+ */
 export function registerAuditRoutes(app: FastifyInstance, deps: { readonly audit: AuditService }): void {
   const { audit } = deps;
 
@@ -82,6 +107,87 @@ export function registerAuditRoutes(app: FastifyInstance, deps: { readonly audit
       },
     },
     async (request) => audit.verifyAuditTrail(contextOf(request)),
+  );
+
+  app.post(
+    '/audit/checkpoints',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Sign a checkpoint of the tenant’s chain',
+        description:
+          'Appends an `audit.checkpoint` entry (the caller, the reasons and tickets, the correlation), then ' +
+          'signs and keeps a checkpoint of that entry, so the checkpoint covers the record of its own request. ' +
+          'Keep the answer outside the ledger: `GET /audit/verify` compares the chain with the latest one.',
+        body: { type: 'object', additionalProperties: false, properties: {} },
+        response: withProblems({ 201: { $ref: 'AuditCheckpoint#' } }, [400]),
+      },
+    },
+    async (request, reply) => reply.code(201).send(await audit.createCheckpoint(contextOf(request))),
+  );
+
+  app.get(
+    '/audit/checkpoints/latest',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Get the tenant’s latest signed checkpoint (the one of the highest sequence)',
+        response: withProblems({ 200: { $ref: 'AuditCheckpoint#' } }, [404]),
+      },
+    },
+    async (request) => audit.getLatestCheckpoint(contextOf(request)),
+  );
+
+  app.get<{ Querystring: RangeQuery }>(
+    '/audit/export',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Export entries `from_sequence..through_sequence` as NDJSON',
+        description:
+          'One entry per line in sequence order, each the canonical JSON of the entry as served (sorted keys, ' +
+          'no whitespace, absent fields left out), streamed. The range must lie in the ledger: not before ' +
+          'the latest archive, not past the head; an end left out is the ledger’s (its first entry, the ' +
+          'head at the time of the call). `GET /audit/export/manifest` of the same range signs the digest ' +
+          'of exactly these bytes: to pair them, pass both ends (or take them from the manifest).',
+        querystring: rangeQuerySchema,
+        response: withProblems(
+          {
+            200: {
+              description: 'The entries, one per line.',
+              content: { 'application/x-ndjson': { schema: { type: 'string' } } },
+            },
+          },
+          [400],
+        ),
+      },
+    },
+    async (request, reply) => {
+      const ctx = contextOf(request);
+      const { range, lines } = await audit.exportRange(ctx, rangeFrom(request.query));
+      const name = `${ctx.tenantId}-${range.fromSequence}-${range.throughSequence}.ndjson`;
+      return reply
+        .type('application/x-ndjson; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${name}"`)
+        .send(Readable.from(lines));
+    },
+  );
+
+  app.get<{ Querystring: RangeQuery }>(
+    '/audit/export/manifest',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Sign the manifest of an export of `from_sequence..through_sequence`',
+        description:
+          'Verifies the range (from the latest archive’s last hash, or genesis, when it starts where the ' +
+          'ledger does) and signs its digest, first and last hashes and count. Nothing is stored. 409 ' +
+          '`AUDIT_CHAIN_BROKEN` when the range does not verify.',
+        querystring: rangeQuerySchema,
+        response: withProblems({ 200: { $ref: 'AuditArchiveManifest#' } }, [400, 409]),
+      },
+    },
+    async (request) => audit.exportManifest(contextOf(request), rangeFrom(request.query)),
   );
 
   app.get<{ Params: { auditId: string } }>(

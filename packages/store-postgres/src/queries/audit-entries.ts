@@ -101,14 +101,20 @@ export interface AuditHeadRow {
   readonly last_hash: string;
 }
 
+/** Locks the tenant's head row until the transaction ends; null before the tenant's first entry. */
+export async function lockExistingAuditHead(tx: SqlExecutor, tenantId: string): Promise<AuditHeadRow | null> {
+  const [head] = await tx.query<AuditHeadRow>(LOCK_HEAD, [tenantId]);
+  return head ?? null;
+}
+
 /** Locks the tenant's head row, making it first when missing; returns it. */
 export async function lockAuditHead(
   tx: SqlExecutor,
   tenantId: string,
   genesisHash: string,
 ): Promise<AuditHeadRow> {
-  const [head] = await tx.query<AuditHeadRow>(LOCK_HEAD, [tenantId]);
-  if (head !== undefined) return head;
+  const head = await lockExistingAuditHead(tx, tenantId);
+  if (head !== null) return head;
   await tx.query(CREATE_HEAD, [tenantId, genesisHash]);
   const [created] = await tx.query<AuditHeadRow>(LOCK_HEAD, [tenantId]);
   if (created === undefined)

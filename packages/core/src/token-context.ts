@@ -1,0 +1,98 @@
+import { OrchestratorError, validationError } from './errors.js';
+import type { OperatorMetadata } from './operator-metadata.js';
+import type { RequestContext } from './request-context.js';
+import type { GrantMetadataField, Scope } from './scopes.js';
+
+/** What a verified access token says about its bearer (whoever issued it). */
+export interface VerifiedToken {
+  readonly subject: string;
+  readonly clientId: string;
+  readonly tenant: string;
+  readonly scopes: readonly Scope[];
+  /** The reason/ticket claims the token carries. */
+  readonly metadata: Readonly<Partial<Record<GrantMetadataField, string>>>;
+  readonly tokenId: string | undefined;
+  /** Seconds since the epoch. */
+  readonly expiresAt: number;
+}
+
+/** Checks the bearer's token against the request (SPEC §3). */
+export interface TokenVerifier {
+  /**
+   * @throws OrchestratorError `UNAUTHENTICATED` for a token that is malformed, badly signed, of an
+   *   algorithm not allowed, expired, not yet valid, or for another issuer, audience or type
+   */
+  verify(token: string): Promise<VerifiedToken>;
+}
+
+/**
+ * The request context of a request carrying `token`: the token decides the tenant and the actor; a tenant
+ * header may only repeat the token's tenant.
+ * @throws OrchestratorError `TENANT_MISMATCH` when the header names another tenant
+ */
+export function requestContextFromToken(
+  token: VerifiedToken,
+  request: {
+    readonly tenantHeader: string | undefined;
+    readonly correlationId: string;
+    readonly requestOperator: OperatorMetadata | undefined;
+  },
+): RequestContext {
+  if (request.tenantHeader !== undefined && request.tenantHeader !== token.tenant) {
+    throw new OrchestratorError(
+      'TENANT_MISMATCH',
+      `X-Stella-Tenant names ${request.tenantHeader}, but the token is for tenant ${token.tenant}`,
+    );
+  }
+  const { operator_reason: reason, operator_ticket: ticket } = token.metadata;
+  const operator =
+    reason === undefined && ticket === undefined
+      ? undefined
+      : { ...(reason === undefined ? {} : { reason }), ...(ticket === undefined ? {} : { ticket }) };
+  return {
+    tenantId: token.tenant,
+    actor: { subject: token.subject, clientId: token.clientId, scopes: [...token.scopes] },
+    correlationId: request.correlationId,
+    ...(operator === undefined ? {} : { operator }),
+    ...(request.requestOperator === undefined ? {} : { requestOperator: request.requestOperator }),
+  };
+}
+
+/**
+ * Refuses a caller whose token lacks `scope`.
+ * @throws OrchestratorError `INSUFFICIENT_SCOPE` (details: `requiredScope`)
+ */
+export function requireScope(ctx: RequestContext, scope: Scope): void {
+  if (!ctx.actor.scopes.includes(scope)) {
+    throw new OrchestratorError('INSUFFICIENT_SCOPE', `this endpoint requires the scope ${scope}`, {
+      details: { requiredScope: scope },
+    });
+  }
+}
+
+/** The scopes whose every action must say why and under which ticket (SPEC §3). */
+const OPERATOR_SCOPES: ReadonlySet<Scope> = new Set(['orch:operate', 'orch:admin']);
+
+/**
+ * Refuses an operator action that carries no reason or no ticket — neither in the token (`operator_reason`,
+ * `operator_ticket`; the built-in token service never issues `orch:operate` without them, an external
+ * issuer might) nor in the request (`X-Stella-Operator-Reason`, `X-Stella-Operator-Ticket`).
+ * @throws OrchestratorError `VALIDATION_FAILED` naming what is missing
+ */
+export function requireOperatorMetadata(ctx: RequestContext, scope: Scope): void {
+  if (!OPERATOR_SCOPES.has(scope)) return;
+  const errors = [];
+  if ((ctx.requestOperator?.reason ?? ctx.operator?.reason) === undefined) {
+    errors.push({
+      path: 'header.x-stella-operator-reason',
+      message: 'an operator action needs a reason: the token’s operator_reason or this header',
+    });
+  }
+  if ((ctx.requestOperator?.ticket ?? ctx.operator?.ticket) === undefined) {
+    errors.push({
+      path: 'header.x-stella-operator-ticket',
+      message: 'an operator action needs a ticket: the token’s operator_ticket or this header',
+    });
+  }
+  if (errors.length > 0) throw validationError(errors);
+}

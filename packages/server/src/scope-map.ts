@@ -1,0 +1,75 @@
+import type { Scope } from '@stella-orch/core';
+
+/** Routes that need no token: machine-readable documentation only. */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['GET /openapi.json', 'HEAD /openapi.json']);
+
+/**
+ * The scope each API route requires (SPEC §3–4), by method and path as registered under the API prefix.
+ * One table, so the whole access policy reads in one place; a route missing here fails the server's start
+ * (deny by default), and a test checks that every route answers 401 without a token.
+ */
+export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
+  // Jobs
+  'POST /jobs': 'orch:submit',
+  'POST /jobs/batch': 'orch:submit',
+  'GET /jobs': 'orch:read',
+  'GET /jobs/summary': 'orch:read',
+  'GET /jobs/:jobId': 'orch:read',
+  'GET /jobs/:jobId/history': 'orch:read',
+  'GET /jobs/:jobId/artifacts': 'orch:read',
+  'POST /jobs/:jobId/cancel': 'orch:operate',
+  'POST /jobs/:jobId/retry': 'orch:operate',
+  'POST /jobs/:jobId/replay': 'orch:operate',
+  // The worker bridge
+  'POST /leases': 'orch:worker',
+  'POST /leases/heartbeat': 'orch:worker',
+  'POST /leases/complete': 'orch:worker',
+  'POST /leases/:leaseId/heartbeat': 'orch:worker',
+  'POST /leases/:leaseId/progress': 'orch:worker',
+  'POST /leases/:leaseId/artifacts': 'orch:worker',
+  'POST /leases/:leaseId/complete': 'orch:worker',
+  // Runs and dead letters
+  'POST /runs': 'orch:submit',
+  'GET /runs': 'orch:read',
+  'GET /runs/:runId': 'orch:read',
+  'GET /deadletter': 'orch:read',
+  // The audit trail (writes answer 405 to any reader)
+  'GET /audit': 'orch:read',
+  'GET /audit/verify': 'orch:read',
+  'GET /audit/:auditId': 'orch:read',
+  'POST /audit': 'orch:read',
+  'PUT /audit': 'orch:read',
+  'PATCH /audit': 'orch:read',
+  'DELETE /audit': 'orch:read',
+  'POST /audit/:auditId': 'orch:read',
+  'PUT /audit/:auditId': 'orch:read',
+  'PATCH /audit/:auditId': 'orch:read',
+  'DELETE /audit/:auditId': 'orch:read',
+  'POST /audit/checkpoints': 'orch:admin',
+  'GET /audit/checkpoints/latest': 'orch:read',
+  'GET /audit/export': 'orch:read',
+  'GET /audit/export/manifest': 'orch:read',
+  // The Authority's administration
+  'GET /clients': 'orch:admin',
+  'POST /clients': 'orch:admin',
+  'POST /clients/:clientId/rotate-secret': 'orch:admin',
+  'POST /clients/:clientId/disable': 'orch:admin',
+  'POST /clients/:clientId/enable': 'orch:admin',
+  'POST /signing-keys/rotate': 'orch:admin',
+};
+
+/**
+ * The scope of a route, or `null` for a public one.
+ * @param method - the HTTP method
+ * @param path - the path relative to the API prefix, as registered (`/jobs/:jobId`)
+ * @throws Error for a route the table does not know (a programming error, found at start-up)
+ */
+export function scopeOfRoute(method: string, path: string): Scope | null {
+  const key = `${method} ${path}`;
+  if (PUBLIC_ROUTES.has(key)) return null;
+  // Fastify adds HEAD for every GET.
+  const scope = ROUTE_SCOPES[key] ?? (method === 'HEAD' ? ROUTE_SCOPES[`GET ${path}`] : undefined);
+  if (scope === undefined)
+    throw new Error(`no scope is declared for ${key} (packages/server/src/scope-map.ts)`);
+  return scope;
+}

@@ -1,0 +1,7 @@
+import { clientRegistryConformance } from '@stella-orch/testing';
+import { openLedger } from './open-ledger.js';
+
+clientRegistryConformance('PGlite in memory', async () => {
+  const { store, audit, clients, driver } = await openLedger();
+  return { clients, audit, sql: driver, cleanup: () => store.close() };
+});

@@ -1,0 +1,7 @@
+import { signingKeyStoreConformance } from '@stella-orch/testing';
+import { openLedger } from './open-ledger.js';
+
+signingKeyStoreConformance('PGlite in memory', async () => {
+  const { store, keys, driver } = await openLedger();
+  return { keys, sql: driver, cleanup: () => store.close() };
+});
