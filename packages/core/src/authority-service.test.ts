@@ -116,7 +116,11 @@ function fakeAudit(): AuditTrail & { records: Map<string, AuditRecord[]>; failWi
   return audit;
 }
 
-function setup(clients: readonly OAuthClient[] = [oauthClient()], issuerFailure?: Error) {
+function setup(
+  clients: readonly OAuthClient[] = [oauthClient()],
+  issuerFailure?: Error,
+  options: AuthorityOptions = OPTIONS,
+) {
   const issuer = fakeIssuer();
   if (issuerFailure !== undefined) issuer.issue = () => Promise.reject(issuerFailure);
   const directory: ClientDirectory = {
@@ -130,7 +134,7 @@ function setup(clients: readonly OAuthClient[] = [oauthClient()], issuerFailure?
     uuid: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
     random: () => 0.5,
   };
-  const service = new AuthorityService({ clients: directory, secrets, issuer, audit, clock, ids }, OPTIONS);
+  const service = new AuthorityService({ clients: directory, secrets, issuer, audit, clock, ids }, options);
   /** The records of one tenant's chain. */
   const chain = (tenantId: string): AuditRecord[] => audit.records.get(tenantId) ?? [];
   /** The one record appended, wherever it went, with its tenant. */
@@ -287,6 +291,18 @@ describe('AuthorityService.grantToken: refusals', () => {
       expect(issuer.issued).toEqual([]);
       expect(only().tenantId).toBe(AUTHORITY_TENANT);
     }
+  });
+
+  it('takes the default tenant for a request that names none, when the client may use it', async () => {
+    const withDefault = { ...OPTIONS, defaultTenant: 't2' };
+    for (const allowedTenants of [['t1', 't2'], ['*']]) {
+      const { service } = setup([oauthClient({ allowedTenants })], undefined, withDefault);
+      const response = await service.grantToken(credentials({ scope: 'orch:read' }), 'corr-1');
+      expect(response.tenant).toBe('t2');
+    }
+    const { service } = setup([oauthClient({ allowedTenants: ['t1', 't3'] })], undefined, withDefault);
+    const error = await refusal(service.grantToken(credentials({ scope: 'orch:read' }), 'corr-1'));
+    expect(error.message).toBe('tenant is required: client console may use several');
   });
 
   it('refuses a tenant the client may not use with invalid_target, recorded in the Authority’s chain', async () => {

@@ -44,6 +44,11 @@ export interface AuthorityOptions {
   readonly audience: string;
   /** How long a token lives (default 900 s). */
   readonly tokenLifetimeSeconds: number;
+  /**
+   * The tenant of a request that names none, from a client allowed several tenants (if it may use this
+   * one). Without it, such a request is refused.
+   */
+  readonly defaultTenant?: string;
 }
 
 /** What the Authority is built from. */
@@ -118,7 +123,10 @@ export class AuthorityService {
       client.allowedTenants.length === 1 && client.allowedTenants[0] !== ANY_TENANT
         ? client.allowedTenants[0]
         : undefined;
-    const tenant = grant.tenant ?? onlyTenant;
+    const { defaultTenant } = this.#options;
+    const fallback =
+      defaultTenant !== undefined && clientAllowsTenant(client, defaultTenant) ? defaultTenant : undefined;
+    const tenant = grant.tenant ?? onlyTenant ?? fallback;
     if (tenant === undefined) {
       throw new OAuthError(
         'invalid_request',

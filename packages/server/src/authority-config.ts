@@ -36,6 +36,8 @@ export interface AuthorityConfig {
   /** The `aud` of the tokens issued here. */
   readonly audience: string;
   readonly tokenLifetimeSeconds: number;
+  /** The tenant of a token request that names none, for clients allowed it among several; `null`: none. */
+  readonly defaultTenant: string | null;
   readonly clients: readonly ConfiguredClient[];
   /** When set, the built-in token endpoint is off and tokens of this issuer are trusted. */
   readonly external: ExternalIssuerConfig | null;
@@ -67,6 +69,7 @@ export const DEFAULT_AUTHORITY_CONFIG: AuthorityConfig = {
   issuer: 'stella-orch',
   audience: 'stella-orch-api',
   tokenLifetimeSeconds: 900,
+  defaultTenant: 'default',
   clients: [],
   external: null,
   rateLimit: { requestsPerSecond: 2_000, burst: 4_000 },
@@ -203,6 +206,11 @@ export function validateAuthorityConfig(value: unknown): AuthorityConfig {
       throw new ConfigError('authority.clients', `${client.clientId} is declared twice`);
     ids.add(client.clientId);
   }
+  const defaultTenant =
+    raw['defaultTenant'] === undefined ? DEFAULT_AUTHORITY_CONFIG.defaultTenant : raw['defaultTenant'];
+  if (defaultTenant !== null && (typeof defaultTenant !== 'string' || !isTenantId(defaultTenant))) {
+    throw new ConfigError('authority.defaultTenant', 'must be a tenant id or null');
+  }
   const bootstrap = raw['bootstrapClients'] ?? DEFAULT_AUTHORITY_CONFIG.bootstrapClients;
   if (typeof bootstrap !== 'boolean')
     throw new ConfigError('authority.bootstrapClients', 'must be true or false');
@@ -210,6 +218,7 @@ export function validateAuthorityConfig(value: unknown): AuthorityConfig {
     issuer: text(raw, 'issuer', prefix, DEFAULT_AUTHORITY_CONFIG.issuer),
     audience: text(raw, 'audience', prefix, DEFAULT_AUTHORITY_CONFIG.audience),
     tokenLifetimeSeconds: count(raw, 'tokenLifetimeSeconds', prefix, 60, 86_400, 900),
+    defaultTenant,
     clients,
     external: externalIssuer(raw['external']),
     rateLimit: rateLimit(raw['rateLimit'], 'authority.rateLimit', DEFAULT_AUTHORITY_CONFIG.rateLimit),

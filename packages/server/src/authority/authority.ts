@@ -87,6 +87,7 @@ export async function buildAuthority(deps: AuthorityDeps): Promise<Authority> {
             issuer: config.issuer,
             audience: config.audience,
             tokenLifetimeSeconds: config.tokenLifetimeSeconds,
+            ...(config.defaultTenant === null ? {} : { defaultTenant: config.defaultTenant }),
           },
         );
   return {

@@ -59,7 +59,7 @@ export function describeBootstrappedClients(clients: readonly BootstrappedClient
     ),
     '',
     'A token, for example:',
-    `  curl -s -u producer:<secret> -d grant_type=client_credentials -d scope=orch:read -d tenant=default ${url}/connect/token`,
+    `  curl -s -u producer:<secret> -d grant_type=client_credentials -d scope=orch:read ${url}/connect/token`,
     '',
   ];
   return lines.join('\n');
