@@ -3,7 +3,7 @@
 import { OrchestratorClient } from '@stella-orch/client';
 import { createEngine } from './engines.mjs';
 import { startServer } from './server-process.mjs';
-import { forEachConcurrent, log, nowMs, randomSuffix } from './util.mjs';
+import { BENCH_CLIENT, forEachConcurrent, log, nowMs, randomSuffix } from './util.mjs';
 
 /** The job type every benchmark job has. */
 export const JOB_TYPE = 'bench.noop';
@@ -54,7 +54,12 @@ export async function withServer(ctx, scenario, body, options = {}) {
     let stopped;
     try {
       const tenant = `bench-${scenario}-${randomSuffix()}`;
-      const client = new OrchestratorClient({ baseUrl: server.url, tenant, timeoutMs: 120_000 });
+      const client = new OrchestratorClient({
+        baseUrl: server.url,
+        tenant,
+        timeoutMs: 120_000,
+        credentials: { ...BENCH_CLIENT, scopes: ['orch:read', 'orch:submit', 'orch:worker'] },
+      });
       const value = await body({ url: server.url, tenant, client, server, engine });
       stopped = await server.stop();
       return { value, serverPeakRssMiB: stopped.peakRssMiB, serverCpuSeconds: stopped.cpuSeconds };

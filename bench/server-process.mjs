@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, onInterrupt, sleep } from './util.mjs';
+import { BENCH_CLIENT, freePort, onInterrupt, sleep } from './util.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The CLI entry point; `STELLA_BENCH_SERVER_ENTRY` may name another script taking the same arguments. */
@@ -51,7 +51,16 @@ export async function startServer(options) {
   const workDir = await mkdtemp(join(tmpdir(), 'stella-bench-server-'));
   const configFile = join(workDir, 'orchestrator.json');
   const logFile = join(workDir, 'server.log');
-  const config = { host: '127.0.0.1', logLevel: options.logLevel ?? 'info', ...options.config };
+  const config = {
+    host: '127.0.0.1',
+    logLevel: options.logLevel ?? 'info',
+    authority: {
+      bootstrapClients: false,
+      clients: [{ ...BENCH_CLIENT, scopes: ['orch:read', 'orch:submit', 'orch:worker'], tenants: ['*'] }],
+      rateLimit: { requestsPerSecond: 1_000_000, burst: 1_000_000 },
+    },
+    ...options.config,
+  };
   await writeFile(configFile, JSON.stringify(config, null, 2));
 
   const args = [SERVER_ENTRY, 'serve', '--port', String(port), '--config', configFile];

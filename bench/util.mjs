@@ -6,6 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export { sleep };
 
 /**
+ * The OAuth client every benchmark server declares in its configuration (every scope, every tenant, a
+ * rate limit out of the way): the benchmark measures the orchestrator, not its request budget.
+ */
+export const BENCH_CLIENT = { clientId: 'bench', clientSecret: 'bench-secret-for-measurements-only' };
+
+/**
  * Wall-clock time in milliseconds with sub-millisecond resolution. Every process of the benchmark uses
  * this clock, so a timestamp taken in one process can be compared with one taken in another (same machine).
  * @returns {number}

@@ -16,7 +16,7 @@
 // Commands read on stdin, one a line: `report`, `stop`.
 import { createInterface } from 'node:readline';
 import { OrchestratorClient, Worker } from '@stella-orch/client';
-import { latencySummary, nowMs } from './util.mjs';
+import { BENCH_CLIENT, latencySummary, nowMs } from './util.mjs';
 
 /**
  * @typedef {object} WorkerProcessSettings
@@ -90,7 +90,12 @@ const handler = settings.latency
 
 const workers = Array.from({ length: settings.workers ?? 1 }, (_, i) => {
   const worker = new Worker({
-    client: new OrchestratorClient({ baseUrl: settings.url, tenant: settings.tenant, fetch: timedFetch }),
+    client: new OrchestratorClient({
+      baseUrl: settings.url,
+      tenant: settings.tenant,
+      fetch: timedFetch,
+      credentials: { ...BENCH_CLIENT, scopes: ['orch:worker'] },
+    }),
     jobTypes: [settings.jobType],
     handler,
     concurrency: settings.concurrency,
