@@ -1,12 +1,14 @@
 import { AUTHORITY_TENANT } from '@stella-orch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HARNESS_CLIENT, startHarness, type Harness } from './harness.js';
+import { HARNESS_CLIENT, ledgerEngines, startHarnessOn, type Harness } from './harness.js';
 
-describe('client management (orch:admin)', () => {
+const ENGINES = await ledgerEngines('Authority client suite');
+
+describe.each(ENGINES)('client management (orch:admin) on %s', (engine) => {
   let h: Harness;
   let admin: Record<string, string>;
   beforeAll(async () => {
-    h = await startHarness({
+    h = await startHarnessOn(engine, {
       config: {
         authority: {
           tokenRateLimit: { requestsPerSecond: 1_000, burst: 1_000 },

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ROUTE_SCOPES } from '../src/scope-map.js';
-import { startHarness, type Harness } from './harness.js';
+import { ledgerEngines, startHarness, startHarnessOn, type Harness } from './harness.js';
 
 function bearer(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` };
@@ -32,10 +32,12 @@ function claimsFor(tenant: string, overrides: Record<string, unknown> = {}): Rec
   };
 }
 
-describe('every API route requires a valid token with its scope', () => {
+const ENGINES = await ledgerEngines('Authority enforcement suite');
+
+describe.each(ENGINES)('every API route requires a valid token with its scope on %s', (engine) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarnessOn(engine);
   });
   beforeEach(() => {
     h.newTenant();

@@ -1,7 +1,7 @@
 import { AUTHORITY_TENANT, SCOPES } from '@stella-orch/core';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HARNESS_CLIENT, startHarness, type Harness } from './harness.js';
+import { HARNESS_CLIENT, ledgerEngines, startHarnessOn, type Harness } from './harness.js';
 
 /** The fields of a token request that passes, for the harness client. */
 function grantForm(tenant: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -26,10 +26,12 @@ function basic(id: string, secret: string): string {
   return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 }
 
-describe('POST /connect/token (client credentials)', () => {
+const ENGINES = await ledgerEngines('Authority token suite');
+
+describe.each(ENGINES)('POST /connect/token (client credentials) on %s', (engine) => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({
+    h = await startHarnessOn(engine, {
       config: {
         authority: {
           bootstrapClients: false,

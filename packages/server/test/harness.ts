@@ -1,5 +1,6 @@
 import { SCOPES, type GrantMetadataField, type Scope } from '@stella-orch/core';
 import { openLedger, type SqlDriver } from '@stella-orch/store-postgres';
+import { createTestDatabase, requireServices } from '@stella-orch/testing';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { ScryptSecretHasher } from '../src/authority/scrypt-secret-hasher.js';
@@ -187,4 +188,33 @@ async function inject(
     },
     ...(body === undefined ? {} : { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
+}
+
+/** A ledger engine a suite can run on. */
+export type LedgerEngine = 'PGlite' | 'PostgreSQL';
+
+/**
+ * The engines a suite runs on: PGlite always, PostgreSQL when it answers (its absence is a warning, or a
+ * failure under `STELLA_ORCH_REQUIRE_SERVICES=1`).
+ */
+export async function ledgerEngines(suite: string): Promise<LedgerEngine[]> {
+  return (await requireServices(['postgres'], `${suite} on PostgreSQL`))
+    ? ['PGlite', 'PostgreSQL']
+    : ['PGlite'];
+}
+
+/** {@link startHarness} on `engine`: for PostgreSQL a fresh database, dropped when the harness closes. */
+export async function startHarnessOn(
+  engine: LedgerEngine,
+  options: Omit<NonNullable<Parameters<typeof startHarness>[0]>, 'databaseUrl'> = {},
+): Promise<Harness> {
+  if (engine === 'PGlite') return startHarness(options);
+  const database = await createTestDatabase('stella_orch_server');
+  const harness = await startHarness({ ...options, databaseUrl: database.url });
+  const closeHarness = harness.close.bind(harness);
+  harness.close = async () => {
+    await closeHarness();
+    await database.drop();
+  };
+  return harness;
 }
