@@ -53,6 +53,7 @@ export async function startOrchestrator(
       : new AuditRetention({ audit, listAuditTenants, logger: app.log }, config.audit.retention);
   let bootstrapped;
   try {
+    await authority.issuer?.ensureKey();
     bootstrapped = await bootstrapClients(authority);
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {

@@ -27,6 +27,11 @@ export class JwtTokenIssuer implements TokenIssuer {
       .sign(active.privateKey);
   }
 
+  /** Makes sure a signing key exists (generating and storing one if none does), so the JWKS is never empty. */
+  async ensureKey(): Promise<void> {
+    await this.#activeKey();
+  }
+
   /** Forgets the loaded key (after a rotation in this process). */
   reload(): void {
     this.#active = null;
