@@ -1,7 +1,10 @@
+import { ScryptSecretHasher } from '@stella-orch/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeRegisteredClient } from '../../../client/test/admin-fixtures.js';
 import { problem } from '../../../client/test/fake-http-server.js';
 import { OPERATOR_ENV, startCliHarness, type CliHarness } from '../../test/cli-harness.js';
+import { recordingIo } from '../../test/test-io.js';
+import { runCli } from '../run-cli.js';
 
 const BASE = '/api/v1/orchestrator';
 const SECRET = 'generated-Zq9-secret';
@@ -163,5 +166,31 @@ describe('clients list, rotate-secret, disable, enable', () => {
     ]) {
       expect(add.out).toContain(word);
     }
+  });
+});
+
+describe('clients hash-secret', () => {
+  it('prints a hash of the secret on standard input that the server accepts, offline', async () => {
+    const io = {
+      ...recordingIo({}),
+      readStdin: () => Promise.resolve('a-development-secret-0123\n'),
+    };
+    expect(await runCli(['clients', 'hash-secret'], io)).toBe(0);
+    const hash = io.stdoutText().trim();
+    expect(hash).toMatch(/^scrypt\$N=32768,r=8,p=1\$/);
+    expect(await new ScryptSecretHasher().verify('a-development-secret-0123', hash)).toBe(true);
+  });
+
+  it('makes a new secret with --generate, and refuses a short one on standard input', async () => {
+    const generated = recordingIo({});
+    expect(await runCli(['clients', 'hash-secret', '--generate'], generated)).toBe(0);
+    const [secretLine, hashLine] = generated.stdoutText().trim().split('\n');
+    const secret = secretLine!.replace('clientSecret: ', '');
+    const hash = hashLine!.replace('clientSecretHash: ', '');
+    expect(await new ScryptSecretHasher().verify(secret, hash)).toBe(true);
+
+    const short = { ...recordingIo({}), readStdin: () => Promise.resolve('short\n') };
+    expect(await runCli(['clients', 'hash-secret'], short)).toBe(2);
+    expect(short.stderrText()).toContain('at least 16 characters');
   });
 });
