@@ -39,12 +39,17 @@ export const JOB_TYPE = 'bench.noop';
  * @param {ScenarioContext} ctx
  * @param {string} scenario
  * @param {(env: { url: string, tenant: string, client: OrchestratorClient, server: import('./server-process.mjs').ServerProcess, engine: import('./engines.mjs').EngineInstance }) => Promise<T>} body
- * @param {{ config?: Record<string, unknown> }} [options]
+ * @param {{ config?: Record<string, unknown>, beforeStart?: (env: { tenant: string, engine: import('./engines.mjs').EngineInstance }) => Promise<void> }} [options]
+ *   - `config`: extra configuration keys of the server; `beforeStart`: untimed set-up that writes to the
+ *   fresh ledger before the server process starts (the only time the benchmark process can open a PGlite
+ *   data directory, which the server then holds); the server applies no migration it finds applied
  * @returns {Promise<{ value: T, serverPeakRssMiB: number | null, serverCpuSeconds: number | null }>}
  */
 export async function withServer(ctx, scenario, body, options = {}) {
   const engine = await createEngine(ctx.engine, scenario, ctx.adminUrl);
   try {
+    const tenant = `bench-${scenario}-${randomSuffix()}`;
+    if (options.beforeStart !== undefined) await options.beforeStart({ tenant, engine });
     const server = await startServer({
       engine,
       logLevel: ctx.logLevel,
@@ -53,7 +58,6 @@ export async function withServer(ctx, scenario, body, options = {}) {
     });
     let stopped;
     try {
-      const tenant = `bench-${scenario}-${randomSuffix()}`;
       const client = new OrchestratorClient({
         baseUrl: server.url,
         tenant,

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { probePostgres } from './engines.mjs';
 import { fmt, installInterruptCleanup, log, round } from './util.mjs';
+import * as auditVerify from './scenarios/audit-verify.mjs';
 import * as backlog from './scenarios/backlog.mjs';
 import * as drain from './scenarios/drain.mjs';
 import * as latency from './scenarios/latency.mjs';
@@ -15,7 +16,7 @@ import * as submitBatch from './scenarios/submit-batch.mjs';
 import * as submitSingle from './scenarios/submit-single.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const SCENARIOS = [submitSingle, submitBatch, drain, latency, backlog];
+const SCENARIOS = [submitSingle, submitBatch, drain, latency, backlog, auditVerify];
 const ENGINE_LABELS = { pg: 'PostgreSQL', pglite: 'PGlite' };
 
 const USAGE = `npm run bench -- [options]
