@@ -61,6 +61,23 @@ describe('the public surface of @stella-orch/core', () => {
       'MAX_PAGE_SIZE',
       'decodePageToken',
       'encodePageToken',
+      // event-envelope
+      'EVENT_SCHEMA',
+      'eventIdempotencyKey',
+      'toEventEnvelope',
+      // event-filter
+      'MAX_EVENT_TYPE_PREFIXES',
+      'matchesEventFilter',
+      'parseEventFilter',
+      // event-position
+      'START_POSITION',
+      'START_POSITION_TOKEN',
+      'compareEventPositions',
+      'decodeEventPosition',
+      'encodeEventPosition',
+      // operator-event
+      'OPERATOR_EVENT_PREFIX',
+      'operatorEventOf',
       // errors
       'ERROR_CATALOGUE',
       'OrchestratorError',
@@ -70,6 +87,12 @@ describe('the public surface of @stella-orch/core', () => {
       'DEFAULT_JOB_SERVICE_OPTIONS',
       'JobService',
       'requireJob',
+      // job-metrics
+      'attemptOutcomeOf',
+      'completedAttemptOf',
+      'leaseGrantOf',
+      'noJobMetrics',
+      'reapedAttemptOf',
       // job-state
       'JOB_STATUSES',
       'LEASED_STATUSES',

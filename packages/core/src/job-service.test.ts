@@ -3,6 +3,7 @@ import { DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS, retryDelaySchedule, type Retr
 import type { JsonValue } from './canonical-json.js';
 import { OrchestratorError, type FieldError } from './errors.js';
 import type { Actor, Job, JobArtifact, JobFailure } from './job.js';
+import type { EndedAttempt, JobMetrics, JobOrigin, LeaseGrant, LeaseOperation } from './job-metrics.js';
 import {
   DEFAULT_JOB_SERVICE_OPTIONS,
   JobService,
@@ -25,6 +26,7 @@ import type {
 } from './job-store.js';
 import { toNewJob, type JobSubmission } from './job-submission.js';
 import type { Ids } from './ports.js';
+import type { QueueDepth } from './queue-depth.js';
 import type { RequestContext } from './request-context.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -39,6 +41,8 @@ interface Call {
 }
 
 const NOW = '2030-01-01T00:00:00.000Z';
+/** When the fake's completed attempts were leased: 2.5 s before {@link NOW}. */
+const LEASED_AT = '2029-12-31T23:59:57.500Z';
 
 function fakeJob(overrides: Partial<Job> = {}): Job {
   return {
@@ -135,6 +139,7 @@ class FakeJobStore implements JobStore {
         record('completeJob', params, (): CompletedJob => ({
           job: fakeJob({ tenantId, status: params.outcome === 'failed' ? 'pending' : params.outcome }),
           disposition: params.outcome === 'failed' ? 'retry_scheduled' : params.outcome,
+          leasedAt: LEASED_AT,
         })),
       // A lease id starting with `lost` is not current; every other one completes.
       completeJobs: (params) =>
@@ -148,6 +153,7 @@ class FakeJobStore implements JobStore {
                     leaseId,
                     job: fakeJob({ tenantId, status: outcome === 'failed' ? 'pending' : outcome }),
                     disposition: outcome === 'failed' ? 'retry_scheduled' : outcome,
+                    leasedAt: LEASED_AT,
                   },
             ),
           ),
@@ -196,7 +202,14 @@ class FakeJobStore implements JobStore {
 
   reapExpiredLeases(params: { readonly limit: number; readonly retryDelaysMs: readonly number[] }) {
     this.calls.push({ tenantId: null, method: 'reapExpiredLeases', params });
-    return Promise.resolve([{ tenantId: 't1', jobId: 'job-x', disposition: 'retry_scheduled' as const }]);
+    return Promise.resolve([
+      { tenantId: 't1', jobId: 'job-x', jobType: 'scan', disposition: 'retry_scheduled' as const },
+    ]);
+  }
+
+  queueDepths(): Promise<QueueDepth[]> {
+    this.calls.push({ tenantId: null, method: 'queueDepths', params: null });
+    return Promise.resolve([]);
   }
 
   onJobsReady(): () => void {
@@ -1253,7 +1266,9 @@ describe('JobService.reapExpiredLeases', () => {
     expect(params.retryDelaysMs).toHaveLength(100);
     expect(ids.randomCalls).toBe(100);
     expect(store.tenantsAsked).toEqual([]);
-    expect(reaped).toEqual([{ tenantId: 't1', jobId: 'job-x', disposition: 'retry_scheduled' }]);
+    expect(reaped).toEqual([
+      { tenantId: 't1', jobId: 'job-x', jobType: 'scan', disposition: 'retry_scheduled' },
+    ]);
   });
 
   it('passes a given limit', async () => {
@@ -1287,3 +1302,139 @@ describe('requireJob', () => {
     expect(error.details).toEqual({ jobId: 'job-404' });
   });
 });
+
+describe('JobService metrics', () => {
+  /** A JobMetrics that keeps every call. */
+  class RecordingMetrics implements JobMetrics {
+    readonly created: { jobIds: string[]; origin: JobOrigin }[] = [];
+    readonly leased: LeaseGrant[] = [];
+    readonly ended: EndedAttempt[] = [];
+    readonly canceled: string[] = [];
+    readonly lost: { tenantId: string; operation: LeaseOperation; count: number }[] = [];
+    jobsCreated(jobs: readonly Job[], origin: JobOrigin): void {
+      this.created.push({ jobIds: jobs.map((j) => j.jobId), origin });
+    }
+    jobsLeased(grants: readonly LeaseGrant[]): void {
+      this.leased.push(...grants);
+    }
+    attemptsEnded(attempts: readonly EndedAttempt[]): void {
+      this.ended.push(...attempts);
+    }
+    queuedJobCanceled(job: Job): void {
+      this.canceled.push(job.jobId);
+    }
+    leasesLost(tenantId: string, operation: LeaseOperation, count: number): void {
+      this.lost.push({ tenantId, operation, count });
+    }
+  }
+
+  function withMetrics() {
+    const store = new FakeJobStore();
+    const metrics = new RecordingMetrics();
+    const service = new JobService({ store, ids: new FakeIds(), metrics });
+    return { store, metrics, service };
+  }
+
+  const LOST = new OrchestratorError('LEASE_LOST', 'gone');
+
+  it('reports created jobs with their origin, and nothing for an idempotent repeat', async () => {
+    const { store, metrics, service } = withMetrics();
+    await service.submitJobs(CTX, [{ jobType: 'scan' }, { jobType: 'scan' }], { batch: true });
+    await service.retryJob(CTX, 'job-a');
+    await service.replayJob(CTX, 'job-b');
+    expect(metrics.created).toEqual([
+      { jobIds: ['uuid-1', 'uuid-2'], origin: 'submit' },
+      { jobIds: ['uuid-3'], origin: 'retry' },
+      { jobIds: ['uuid-4'], origin: 'replay' },
+    ]);
+    const repeat = new FakeJobStore();
+    const repeatMetrics = new RecordingMetrics();
+    const original = repeat.forTenant.bind(repeat);
+    repeat.forTenant = (tenantId) => ({
+      ...original(tenantId),
+      createJobs: (params) =>
+        Promise.resolve(params.jobs.map((job) => ({ job: jobFrom(job, tenantId), created: false }))),
+    });
+    await new JobService({ store: repeat, ids: new FakeIds(), metrics: repeatMetrics }).submitJobs(
+      CTX,
+      [{ jobType: 'scan' }],
+      { batch: false },
+    );
+    expect(repeatMetrics.created).toEqual([]);
+    expect(store.calls.map((c) => c.method)).toEqual(['createJobs', 'retryJob', 'replayJob']);
+  });
+
+  it('reports leases with the wait from eligibility to the lease', async () => {
+    const { metrics, service } = withMetrics();
+    await service.leaseJobs(CTX, { workerId: 'w1', jobTypes: ['scan'] });
+    expect(metrics.leased).toEqual([{ tenantId: 't1', jobType: 'scan', queueWaitSeconds: 0 }]);
+  });
+
+  it('reports ended attempts of completions with their run time, and lost leases by operation', async () => {
+    const { metrics, service } = withMetrics();
+    await service.completeJob(CTX, { ...PROOF, outcome: 'succeeded' });
+    await service.completeJobs(CTX, [
+      {
+        leaseId: 'a',
+        fencingToken: 1,
+        outcome: 'failed',
+        error: { type: 'E', message: 'm', retryable: true },
+      },
+      { leaseId: 'lost-1', fencingToken: 1, outcome: 'succeeded' },
+      { leaseId: 'lost-2', fencingToken: 1, outcome: 'succeeded' },
+    ]);
+    await service.extendLeases(CTX, [
+      { leaseId: 'lost-3', fencingToken: 1 },
+      { leaseId: 'b', fencingToken: 1 },
+    ]);
+    expect(metrics.ended).toEqual([
+      { tenantId: 't1', jobType: 'scan', outcome: 'succeeded', endedBy: 'worker', runSeconds: 2.5 },
+      { tenantId: 't1', jobType: 'scan', outcome: 'failed-retry', endedBy: 'worker', runSeconds: 2.5 },
+    ]);
+    expect(metrics.lost).toEqual([
+      { tenantId: 't1', operation: 'complete', count: 2 },
+      { tenantId: 't1', operation: 'heartbeat', count: 1 },
+    ]);
+  });
+
+  it('counts a single fenced call refused LEASE_LOST, and passes the refusal on', async () => {
+    const { store, metrics, service } = withMetrics();
+    store.failWith = LOST;
+    expect(await rejection(service.heartbeat(CTX, PROOF))).toBe(LOST);
+    expect(await rejection(service.addArtifacts(CTX, PROOF, [anArtifact()]))).toBe(LOST);
+    expect(await rejection(service.completeJob(CTX, { ...PROOF, outcome: 'succeeded' }))).toBe(LOST);
+    store.failWith = new OrchestratorError('STORE_UNAVAILABLE', 'down');
+    await rejection(service.heartbeat(CTX, PROOF));
+    expect(metrics.lost).toEqual([
+      { tenantId: 't1', operation: 'heartbeat', count: 1 },
+      { tenantId: 't1', operation: 'artifacts', count: 1 },
+      { tenantId: 't1', operation: 'complete', count: 1 },
+    ]);
+    expect(metrics.ended).toEqual([]);
+  });
+
+  it('reports reaped leases as attempts the reaper ended, without a run time', async () => {
+    const { metrics, service } = withMetrics();
+    await service.reapExpiredLeases();
+    expect(metrics.ended).toEqual([
+      { tenantId: 't1', jobType: 'scan', outcome: 'failed-retry', endedBy: 'reaper', runSeconds: null },
+    ]);
+  });
+
+  it('reports a cancel that ended a queued job, not one that only flagged a held job', async () => {
+    const { store, metrics, service } = withMetrics();
+    await service.cancelJob(CTX, 'job-q', undefined);
+    const original = store.forTenant.bind(store);
+    store.forTenant = (tenantId) => ({
+      ...original(tenantId),
+      cancelJob: (params) =>
+        Promise.resolve(fakeJob({ jobId: params.jobId, status: 'running', cancelRequested: true })),
+    });
+    await service.cancelJob(CTX, 'job-held', undefined);
+    expect(metrics.canceled).toEqual(['job-q']);
+  });
+});
+
+function anArtifact() {
+  return { uri: 's3://b/k', digest: DIGEST, sizeBytes: 1, mediaType: 'application/json' };
+}

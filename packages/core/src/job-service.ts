@@ -1,8 +1,17 @@
 import { auditMetadataOf } from './audit-entry.js';
 import { DEFAULT_RETRY_POLICY, retryDelaySchedule, type RetryPolicy } from './backoff.js';
 import { canonicalJson, isSha256Digest, type JsonValue } from './canonical-json.js';
-import { OrchestratorError, validationError, type FieldError } from './errors.js';
-import type { JobFailure } from './job.js';
+import { isOrchestratorError, OrchestratorError, validationError, type FieldError } from './errors.js';
+import type { Job, JobFailure } from './job.js';
+import {
+  completedAttemptOf,
+  leaseGrantOf,
+  noJobMetrics,
+  reapedAttemptOf,
+  type JobMetrics,
+  type JobOrigin,
+  type LeaseOperation,
+} from './job-metrics.js';
 import type {
   CompletedJob,
   CompletionOutcome,
@@ -70,18 +79,21 @@ export interface Heartbeat extends LeaseProof {
 export class JobService {
   readonly #store: JobStore;
   readonly #ids: Ids;
+  readonly #metrics: JobMetrics;
   readonly #options: JobServiceOptions;
 
   /**
-   * @param deps - the ledger, and the id/randomness source
+   * @param deps - the ledger, the id/randomness source, and where to report what the ledger accepted
+   *   (nowhere by default)
    * @param options - policy; defaults to {@link DEFAULT_JOB_SERVICE_OPTIONS}
    */
   constructor(
-    deps: { readonly store: JobStore; readonly ids: Ids },
+    deps: { readonly store: JobStore; readonly ids: Ids; readonly metrics?: JobMetrics },
     options: Partial<JobServiceOptions> = {},
   ) {
     this.#store = deps.store;
     this.#ids = deps.ids;
+    this.#metrics = deps.metrics ?? noJobMetrics;
     this.#options = { ...DEFAULT_JOB_SERVICE_OPTIONS, ...options };
   }
 
@@ -131,7 +143,9 @@ export class JobService {
         maxAttempts: this.#options.defaultMaxAttempts,
       });
     });
-    return this.#tenant(ctx).createJobs({ jobs, actor: ctx.actor });
+    const created = await this.#tenant(ctx).createJobs({ jobs, actor: ctx.actor });
+    this.#created(created, 'submit');
+    return created;
   }
 
   /**
@@ -160,12 +174,14 @@ export class JobService {
       });
     }
     if (errors.length > 0) throw validationError(errors);
-    return this.#tenant(ctx).leaseJobs({
+    const leased = await this.#tenant(ctx).leaseJobs({
       jobTypes: request.jobTypes,
       limit,
       leaseDurationMs,
       workerId: request.workerId,
     });
+    if (leased.length > 0) this.#metrics.jobsLeased(leased.map(leaseGrantOf));
+    return leased;
   }
 
   /**
@@ -180,11 +196,13 @@ export class JobService {
     const leaseDurationMs = options.leaseDurationMs ?? this.#options.defaultLeaseDurationMs;
     const errors = this.#leaseDurationErrors(leaseDurationMs);
     if (errors.length > 0) throw validationError(errors);
-    return this.#tenant(ctx).heartbeat({
-      ...proof,
-      leaseDurationMs,
-      ...(options.progress === undefined ? {} : { progress: options.progress }),
-    });
+    return this.#fenced(ctx, 'heartbeat', () =>
+      this.#tenant(ctx).heartbeat({
+        ...proof,
+        leaseDurationMs,
+        ...(options.progress === undefined ? {} : { progress: options.progress }),
+      }),
+    );
   }
 
   /**
@@ -195,7 +213,7 @@ export class JobService {
    */
   async extendLeases(ctx: RequestContext, heartbeats: readonly Heartbeat[]): Promise<HeartbeatResult[]> {
     checkBatchSize(heartbeats.length, 'heartbeats');
-    return settleBatch(
+    const results = await settleBatch(
       heartbeats,
       (h) => this.#leaseDurationErrors(h.leaseDurationMs ?? this.#options.defaultLeaseDurationMs),
       (valid) =>
@@ -207,6 +225,8 @@ export class JobService {
           })),
         }),
     );
+    this.#countLost(ctx, 'heartbeat', results);
+    return results;
   }
 
   /**
@@ -228,10 +248,12 @@ export class JobService {
     if (artifacts.length === 0 || artifacts.length > 100)
       errors.push({ path: 'artifacts', message: 'must hold 1 to 100 artifacts' });
     if (errors.length > 0) throw validationError(errors);
-    return this.#tenant(ctx).addArtifacts({
-      ...proof,
-      artifacts: artifacts.map((a) => ({ ...a, artifactId: this.#ids.uuid() })),
-    });
+    return this.#fenced(ctx, 'artifacts', () =>
+      this.#tenant(ctx).addArtifacts({
+        ...proof,
+        artifacts: artifacts.map((a) => ({ ...a, artifactId: this.#ids.uuid() })),
+      }),
+    );
   }
 
   /**
@@ -241,7 +263,11 @@ export class JobService {
   async completeJob(ctx: RequestContext, completion: Completion): Promise<CompletedJob> {
     const errors = completionErrors(completion);
     if (errors.length > 0) throw validationError(errors);
-    return this.#tenant(ctx).completeJob({ ...completion, retryDelaysMs: this.#scheduleFor(completion) });
+    const completed = await this.#fenced(ctx, 'complete', () =>
+      this.#tenant(ctx).completeJob({ ...completion, retryDelaysMs: this.#scheduleFor(completion) }),
+    );
+    this.#metrics.attemptsEnded([completedAttemptOf(completed)]);
+    return completed;
   }
 
   /**
@@ -253,7 +279,7 @@ export class JobService {
    */
   async completeJobs(ctx: RequestContext, completions: readonly Completion[]): Promise<CompletionResult[]> {
     checkBatchSize(completions.length, 'completions');
-    return settleBatch(completions, completionErrors, (valid) =>
+    const results = await settleBatch(completions, completionErrors, (valid) =>
       this.#tenant(ctx).completeJobs({
         completions: valid.map((completion) => ({
           ...completion,
@@ -261,6 +287,9 @@ export class JobService {
         })),
       }),
     );
+    this.#metrics.attemptsEnded(results.filter((r) => r.ok).map(completedAttemptOf));
+    this.#countLost(ctx, 'complete', results);
+    return results;
   }
 
   /**
@@ -269,39 +298,75 @@ export class JobService {
    */
   async cancelJob(ctx: RequestContext, jobId: string, reason: string | undefined) {
     const audit = auditMetadataOf(ctx);
-    return this.#tenant(ctx).cancelJob({
+    const job: Job = await this.#tenant(ctx).cancelJob({
       jobId,
       reason: reason ?? 'canceled by operator',
       actor: ctx.actor,
       audit,
     });
+    // A cancel of a terminal job is refused, so a canceled answer is this call's doing; a held job is only
+    // flagged, and its attempt ends (and is counted) through its worker or the reaper.
+    if (job.status === 'canceled') this.#metrics.queuedJobCanceled(job);
+    return job;
   }
 
   /** Retries a job. @throws OrchestratorError `JOB_NOT_FOUND`, `INVALID_TRANSITION`, `IDEMPOTENCY_CONFLICT` */
   async retryJob(ctx: RequestContext, jobId: string, idempotencyKey?: string) {
     const audit = auditMetadataOf(ctx);
-    return this.#tenant(ctx).retryJob({
+    const retried = await this.#tenant(ctx).retryJob({
       jobId,
       newJob: this.#cloneIdentity(ctx, idempotencyKey),
       actor: ctx.actor,
       audit,
     });
+    this.#created([retried], 'retry');
+    return retried;
   }
 
   /** Replays a terminal job. @throws OrchestratorError `JOB_NOT_FOUND`, `INVALID_TRANSITION`, `IDEMPOTENCY_CONFLICT` */
   async replayJob(ctx: RequestContext, jobId: string, idempotencyKey?: string) {
     const audit = auditMetadataOf(ctx);
-    return this.#tenant(ctx).replayJob({
+    const replayed = await this.#tenant(ctx).replayJob({
       jobId,
       newJob: this.#cloneIdentity(ctx, idempotencyKey),
       actor: ctx.actor,
       audit,
     });
+    this.#created([replayed], 'replay');
+    return replayed;
   }
 
   /** Turns lapsed leases into failed attempts (the lease reaper's tick). */
   async reapExpiredLeases(limit = 500): Promise<ReapedLease[]> {
-    return this.#store.reapExpiredLeases({ limit, retryDelaysMs: this.#schedule(undefined) });
+    const reaped = await this.#store.reapExpiredLeases({ limit, retryDelaysMs: this.#schedule(undefined) });
+    if (reaped.length > 0) this.#metrics.attemptsEnded(reaped.map(reapedAttemptOf));
+    return reaped;
+  }
+
+  /** Reports the jobs a call created (not those an idempotent repeat found again). */
+  #created(results: readonly CreatedJob[], origin: JobOrigin): void {
+    const jobs = results.filter((r) => r.created).map((r) => r.job);
+    if (jobs.length > 0) this.#metrics.jobsCreated(jobs, origin);
+  }
+
+  /** Runs a fenced call, counting a `LEASE_LOST` refusal before passing it on. */
+  async #fenced<T>(ctx: RequestContext, operation: LeaseOperation, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (isOrchestratorError(error, 'LEASE_LOST')) this.#metrics.leasesLost(ctx.tenantId, operation, 1);
+      throw error;
+    }
+  }
+
+  /** Counts the items of a batched lease call refused `LEASE_LOST`. */
+  #countLost(
+    ctx: RequestContext,
+    operation: LeaseOperation,
+    results: readonly { readonly ok: boolean; readonly error?: OrchestratorError }[],
+  ): void {
+    const lost = results.filter((r) => !r.ok && r.error?.code === 'LEASE_LOST').length;
+    if (lost > 0) this.#metrics.leasesLost(ctx.tenantId, operation, lost);
   }
 
   #checkPayloadSizes(submissions: readonly JobSubmission[], batch: boolean): void {

@@ -13,6 +13,7 @@ import type {
 } from './job.js';
 import type { JobStatus } from './job-state.js';
 import type { OrchestratorError } from './errors.js';
+import type { QueueDepth } from './queue-depth.js';
 
 /** A job ready to be written: validated and completed by the job service. */
 export interface NewJob {
@@ -130,6 +131,11 @@ export type CompletionDisposition = 'succeeded' | 'retry_scheduled' | 'dead_lett
 export interface CompletedJob {
   readonly job: Job;
   readonly disposition: CompletionDisposition;
+  /**
+   * When the attempt's lease was granted (database clock), for its run time; `null` when the ledger has no
+   * record of it.
+   */
+  readonly leasedAt: string | null;
 }
 
 /** The answer to one completion of a batch: the completed job, or why the lease was refused. */
@@ -252,6 +258,7 @@ export interface TenantJobStore {
 export interface ReapedLease {
   readonly tenantId: string;
   readonly jobId: string;
+  readonly jobType: string;
   readonly disposition: CompletionDisposition;
 }
 
@@ -272,6 +279,11 @@ export interface JobStore {
    * another process sharing the ledger. Returns the unsubscribe function.
    */
   onJobsReady(listener: (tenantId: string) => void): () => void;
+  /**
+   * The depth of every queue (all tenants) by tenant, job type and state, from one cheap read of the ledger:
+   * for gauges, not for decisions (the counts may be stale by the time they are read).
+   */
+  queueDepths(): Promise<QueueDepth[]>;
   /** Throws `STORE_UNAVAILABLE` unless the ledger answers and its migrations are applied. */
   checkReady(): Promise<void>;
   close(): Promise<void>;

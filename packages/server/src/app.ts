@@ -1,4 +1,5 @@
 import swagger from '@fastify/swagger';
+import websocket from '@fastify/websocket';
 import {
   AuditService,
   JobService,
@@ -8,6 +9,7 @@ import {
   type AuditTrail,
   type ClientRegistry,
   type Clock,
+  type EventLog,
   type Ids,
   type JobServiceOptions,
   type JobStore,
@@ -17,14 +19,20 @@ import {
   type SigningKeyStore,
 } from '@stella-orch/core';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import type { OrchestratorConfig } from './config.js';
+import { EventHub } from './events/event-hub.js';
 import { LeaseWaiter } from './lease-waiter.js';
+import { bindRequestLog, loggerOptions, requestChildLogger } from './logging.js';
+import { createOrchestratorMetrics, type OrchestratorMetrics } from './metrics/orchestrator-metrics.js';
+import { registerMetricsRoutes } from './metrics/metrics-routes.js';
 import { problemFor, sendProblem, toProblem } from './problem.js';
 import { Ed25519AuditSigner } from './audit/ed25519-audit-signer.js';
 import { buildAuthority, type Authority } from './authority/authority.js';
 import { bearerTokenOf, resolveRequestContext } from './request-context.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerClientRoutes } from './routes/clients.js';
+import { registerEventRoutes } from './routes/events.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerLeaseRoutes } from './routes/leases.js';
 import { registerRunRoutes } from './routes/runs.js';
@@ -52,12 +60,16 @@ export interface AppDeps {
   /** The ledger's client registry and signing keys (the Authority's storage). */
   readonly clients: ClientRegistry;
   readonly keys: SigningKeyStore;
+  /** The event log the ledger's statements append to (the streams read it). */
+  readonly events: EventLog;
   /** The client-secret hasher; scrypt at production cost by default (tests make it cheaper). */
   readonly secrets?: SecretHasher;
   readonly ids?: Ids;
   readonly clock?: Clock;
   /** Pino logger options or `false`; defaults to the config's log level. */
   readonly logger?: boolean | { level: string };
+  /** Where log lines go (standard output by default). */
+  readonly logStream?: DestinationStream;
   /** How often a waiting lease call looks again without a wake-up. */
   readonly leasePollIntervalMs?: number;
 }
@@ -69,6 +81,10 @@ export interface OrchestratorApp {
   readonly audit: AuditService;
   readonly waiter: LeaseWaiter;
   readonly authority: Authority;
+  /** The live event streams. */
+  readonly events: EventHub;
+  /** The Prometheus metrics (`streamSubscribers` is the stream routes' hook). */
+  readonly metrics: OrchestratorMetrics;
 }
 
 /**
@@ -79,19 +95,31 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
   const { config, store } = deps;
   const ids = deps.ids ?? systemIds;
   const app = Fastify({
-    logger: deps.logger ?? (config.logLevel === 'silent' ? false : { level: config.logLevel }),
+    logger:
+      deps.logger === false
+        ? false
+        : loggerOptions(
+            typeof deps.logger === 'object' ? deps.logger.level : config.logLevel,
+            deps.logStream,
+          ),
+    childLoggerFactory: requestChildLogger,
     bodyLimit: config.maxPayloadBytes + 64 * 1024,
     genReqId: () => ids.uuid(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
     return503OnClosing: true,
   });
+  const metrics = createOrchestratorMetrics(config.metrics, {
+    queueDepths: () => store.queueDepths(),
+    logger: app.log.child({ component: 'metrics' }),
+  });
+  registerMetricsRoutes(app, { metrics, bearerToken: config.metrics.bearerToken });
   const serviceOptions: Partial<JobServiceOptions> = {
     defaultLeaseDurationMs: config.defaultLeaseDurationMs,
     defaultMaxAttempts: config.defaultMaxAttempts,
     retryPolicy: config.retry,
     maxPayloadBytes: config.maxPayloadBytes,
   };
-  const jobs = new JobService({ store, ids }, serviceOptions);
+  const jobs = new JobService({ store, ids, metrics: metrics.jobs }, serviceOptions);
   const clock = deps.clock ?? systemClock;
   const audit = new AuditService({
     trail: deps.audit,
@@ -100,6 +128,14 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
     ids,
   });
   const waiter = new LeaseWaiter(store);
+  const events = new EventHub(
+    {
+      log: deps.events,
+      logger: app.log.child({ component: 'event-streams' }),
+      onWake: (listener) => store.onJobsReady(listener),
+    },
+    config.events,
+  );
   const authority = await buildAuthority({
     config: config.authority,
     registry: deps.clients,
@@ -114,6 +150,11 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
     waiter.close();
     done();
   });
+  // End the event streams with a resync message before the sockets close.
+  app.addHook('preClose', async () => {
+    await events.close();
+  });
+  await app.register(websocket, { options: { maxPayload: 65_536 } });
 
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await app.register(swagger, {
@@ -155,7 +196,7 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
     return { status: 'ready' };
   });
   app.get('/.well-known/openapi', { schema: { hide: true } }, () => app.swagger());
-  registerAuthorityRoutes(app, { authority });
+  registerAuthorityRoutes(app, { authority, metrics });
 
   await app.register(
     (api, _options, done) => {
@@ -180,12 +221,14 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
           'ratelimit-reset': String(limit.resetSeconds),
         });
         if (!limit.allowed) {
+          metrics.rateLimited('api_client');
           throw new OrchestratorError('RATE_LIMITED', `client ${token.clientId} is over its request rate`, {
             details: { retryAfterSeconds: limit.retryAfterSeconds },
           });
         }
         const ctx = resolveRequestContext(request, token);
         request.orchestratorContext = ctx;
+        bindRequestLog(request, ctx);
         // An unknown path (no scope) answers 404 to an authenticated caller; one without a token got 401.
         if (scope !== undefined) {
           requireScope(ctx, scope);
@@ -208,11 +251,12 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
       registerRunRoutes(api, { store, ids });
       registerAuditRoutes(api, { audit });
       registerClientRoutes(api, { authority });
+      registerEventRoutes(api, { hub: events, store, subscribers: metrics.streamSubscribers });
       done();
     },
     { prefix: API_PREFIX },
   );
-  return { app, jobs, audit, waiter, authority };
+  return { app, jobs, audit, waiter, authority, metrics, events };
 }
 
 export type { Logger };

@@ -9,6 +9,8 @@ import {
   type AuthorityConfig,
 } from './authority-config.js';
 import { ConfigError } from './config-error.js';
+import { DEFAULT_EVENTS_CONFIG, validateEventsConfig, type EventsConfig } from './events-config.js';
+import { DEFAULT_METRICS_CONFIG, validateMetricsConfig, type MetricsConfig } from './metrics-config.js';
 
 export { ConfigError };
 
@@ -38,6 +40,10 @@ export interface OrchestratorConfig {
   readonly authority: AuthorityConfig;
   /** Checkpoints and retention of the audit trail. */
   readonly audit: AuditConfig;
+  /** Retention of the event log and the live event streams. */
+  readonly events: EventsConfig;
+  /** The Prometheus endpoint `GET /metrics` and the labels of its series. */
+  readonly metrics: MetricsConfig;
 }
 
 /** The defaults: port 8080 on all interfaces, PGlite in `./.stella-orch/data`. */
@@ -56,6 +62,8 @@ export const DEFAULT_CONFIG: OrchestratorConfig = {
   retry: { initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 300_000, jitter: 0.2 },
   authority: DEFAULT_AUTHORITY_CONFIG,
   audit: DEFAULT_AUDIT_CONFIG,
+  events: DEFAULT_EVENTS_CONFIG,
+  metrics: DEFAULT_METRICS_CONFIG,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -202,5 +210,7 @@ export function validateConfig(raw: Raw): OrchestratorConfig {
     retry,
     authority: validateAuthorityConfig(raw['authority']),
     audit: validateAuditConfig(raw['audit']),
+    events: validateEventsConfig(raw['events']),
+    metrics: validateMetricsConfig(raw['metrics']),
   };
 }

@@ -7,6 +7,15 @@ export {
   type OrchestratorConfig,
 } from './config.js';
 export { LeaseReaper } from './lease-reaper.js';
+export { EventHub, type EventHubDeps, type StreamRequest } from './events/event-hub.js';
+export { EventRetention } from './events/event-retention.js';
+export { DEFAULT_EVENTS_CONFIG, type EventsConfig } from './events-config.js';
+export { DEFAULT_METRICS_CONFIG, type MetricsConfig } from './metrics-config.js';
+export type {
+  OrchestratorMetrics,
+  StreamSubscribers,
+  StreamTransport,
+} from './metrics/orchestrator-metrics.js';
 export { LeaseWaiter } from './lease-waiter.js';
 export { toProblem, type Problem } from './problem.js';
 export { startOrchestrator, type RunningOrchestrator } from './start.js';

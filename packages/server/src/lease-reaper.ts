@@ -40,11 +40,14 @@ export class LeaseReaper {
         total += reaped.length;
         for (const r of reaped) {
           this.#logger.info(
-            { tenantId: r.tenantId, jobId: r.jobId, disposition: r.disposition },
+            { tenantId: r.tenantId, jobId: r.jobId, jobType: r.jobType, disposition: r.disposition },
             'lease expired',
           );
         }
-        if (reaped.length < 500) return total;
+        if (reaped.length < 500) {
+          if (total > 0) this.#logger.info({ reaped: total }, 'lease reaper sweep done');
+          return total;
+        }
       }
     } catch (error) {
       this.#logger.error({ err: error }, 'lease reaper sweep failed');

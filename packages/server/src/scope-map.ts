@@ -56,6 +56,10 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   'POST /clients/:clientId/disable': 'orch:admin',
   'POST /clients/:clientId/enable': 'orch:admin',
   'POST /signing-keys/rotate': 'orch:admin',
+  // The event streams
+  'GET /events': 'orch:read',
+  'GET /events/ws': 'orch:read',
+  'GET /runs/:runId/events': 'orch:read',
 };
 
 /**

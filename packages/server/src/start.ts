@@ -4,7 +4,9 @@ import { AuditCheckpointer } from './audit/audit-checkpointer.js';
 import { AuditRetention } from './audit/audit-retention.js';
 import { bootstrapClients, describeBootstrappedClients } from './authority/bootstrap-clients.js';
 import type { OrchestratorConfig } from './config.js';
+import { EventRetention } from './events/event-retention.js';
 import { LeaseReaper } from './lease-reaper.js';
+import { systemClock } from './system-ports.js';
 
 /** A running orchestrator. */
 export interface RunningOrchestrator {
@@ -34,9 +36,14 @@ export async function startOrchestrator(
     audit: ledger.audit,
     clients: ledger.clients,
     keys: ledger.keys,
+    events: ledger.events,
     config,
   });
-  const reaper = new LeaseReaper({ jobs, logger: app.log, intervalMs: config.reaperIntervalMs });
+  const reaper = new LeaseReaper({
+    jobs,
+    logger: app.log.child({ component: 'lease-reaper' }),
+    intervalMs: config.reaperIntervalMs,
+  });
   const listAuditTenants = () => ledger.audit.listAuditTenants();
   const checkpointer =
     config.audit.checkpointIntervalMs === 0
@@ -44,13 +51,23 @@ export async function startOrchestrator(
       : new AuditCheckpointer({
           audit,
           listAuditTenants,
-          logger: app.log,
+          logger: app.log.child({ component: 'audit-checkpointer' }),
           intervalMs: config.audit.checkpointIntervalMs,
         });
   const retention =
     config.audit.retention === null
       ? null
-      : new AuditRetention({ audit, listAuditTenants, logger: app.log }, config.audit.retention);
+      : new AuditRetention(
+          { audit, listAuditTenants, logger: app.log.child({ component: 'audit-retention' }) },
+          config.audit.retention,
+        );
+  const eventRetention =
+    config.events.retentionHours === 0
+      ? null
+      : new EventRetention(
+          { log: ledger.events, clock: systemClock, logger: app.log.child({ component: 'event-retention' }) },
+          config.events,
+        );
   let bootstrapped;
   try {
     await authority.issuer?.ensureKey();
@@ -64,6 +81,7 @@ export async function startOrchestrator(
   reaper.start();
   checkpointer?.start();
   retention?.start();
+  eventRetention?.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -80,6 +98,7 @@ export async function startOrchestrator(
       closing ??= (async () => {
         await reaper.stop();
         await retention?.stop();
+        await eventRetention?.stop();
         await checkpointer?.stop();
         await app.close();
         await ledger.store.close();

@@ -3,6 +3,7 @@ import { openLedger, type SqlDriver } from '@stella-orch/store-postgres';
 import { createTestDatabase, requireServices } from '@stella-orch/testing';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import type { DestinationStream } from 'pino';
 import { ScryptSecretHasher } from '../src/authority/scrypt-secret-hasher.js';
 import { buildApp, DEFAULT_CONFIG, type OrchestratorApp, type OrchestratorConfig } from '../src/index.js';
 
@@ -59,6 +60,8 @@ export async function startHarness(
     };
     readonly databaseUrl?: string;
     readonly leasePollIntervalMs?: number;
+    /** Where the app's log lines go; with it, the app logs (at `config.logLevel`, `info` unless set). */
+    readonly logStream?: DestinationStream;
   } = {},
 ): Promise<Harness> {
   const ledger = await openLedger({
@@ -67,7 +70,7 @@ export async function startHarness(
   });
   const config: OrchestratorConfig = {
     ...DEFAULT_CONFIG,
-    logLevel: 'silent',
+    logLevel: options.logStream === undefined ? 'silent' : 'info',
     ...options.config,
     authority: {
       ...DEFAULT_CONFIG.authority,
@@ -91,10 +94,12 @@ export async function startHarness(
     audit: ledger.audit,
     clients: ledger.clients,
     keys: ledger.keys,
+    events: ledger.events,
     // Cheap hashes: the cost of production scrypt is not what these tests are about.
     secrets: new ScryptSecretHasher({ N: 1024, r: 8, p: 1 }),
     config,
     leasePollIntervalMs: options.leasePollIntervalMs ?? 200,
+    ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
   });
   await built.app.ready();
   const harness: Harness = {

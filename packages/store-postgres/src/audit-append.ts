@@ -2,19 +2,22 @@ import { randomUUID } from 'node:crypto';
 import {
   checkAuditRecord,
   GENESIS_PREV_HASH,
+  operatorEventOf,
   sealAuditEntry,
   validationError,
   type AuditEntry,
   type AuditRecord,
 } from '@stella-orch/core';
 import { insertAuditEntry, ledgerNowMs, lockAuditHead, type AuditEntryRow } from './queries/audit-entries.js';
+import { insertOperatorEvent } from './queries/insert-event.js';
 import type { SqlExecutor } from './sql-driver.js';
 
 /**
  * Appends one entry to a tenant's audit chain inside the caller's transaction, so that it commits or rolls
  * back with the action it records: lock the head row (made on the first append), read the ledger clock,
  * seal the entry in TypeScript (`sequence` = head + 1, `prevHash` = head hash, `hash` over the rest), then
- * insert it and move the head in one statement. Call it after the action's own writes: every transaction
+ * insert it and move the head in one statement; then the action's `operator.{action}` event (none for token
+ * grants and refusals, see `operatorEventOf`). Call it after the action's own writes: every transaction
  * takes its job rows first and the head last, so appends never deadlock with each other.
  *
  * @throws OrchestratorError `VALIDATION_FAILED` for a record `checkAuditRecord` refuses
@@ -42,6 +45,8 @@ export async function appendAuditEntry(
     prevHash: head.last_hash,
   });
   await insertAuditEntry(tx, entry);
+  const event = operatorEventOf(entry);
+  if (event !== null) await insertOperatorEvent(tx, event);
   return entry;
 }
 

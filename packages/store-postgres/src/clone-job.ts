@@ -93,6 +93,7 @@ export async function cloneJob(
   const record = {
     reason: kind === 'retry' ? 'retried' : 'replayed',
     actor: params.actor.subject,
+    actorScopes: params.actor.scopes,
     details: { replayOf: original.job_id },
   };
   const [result] = await insertNewJobs(

@@ -10,6 +10,7 @@ export { openLedger, type Ledger, type OpenLedgerOptions } from './open-ledger.j
 export { PgliteDriver } from './pglite-driver.js';
 export { PostgresAuditTrail, PostgresTenantAuditTrail } from './postgres-audit-trail.js';
 export { PostgresClientRegistry } from './postgres-client-registry.js';
+export { MAX_EVENT_READ, PostgresEventLog } from './postgres-event-log.js';
 export { PostgresDriver, type PostgresDriverOptions } from './postgres-driver.js';
 export { PostgresJobStore, type PostgresJobStoreOptions } from './postgres-job-store.js';
 export { PostgresSigningKeyStore } from './postgres-signing-key-store.js';

@@ -14,7 +14,7 @@ import { isFencingToken, isUuid, leaseLost, runLedgerOperation } from './ledger-
 import type { SqlExecutor } from './sql-driver.js';
 import { completeJobs, type CompletionItem } from './queries/complete-jobs.js';
 import { extendLeases, type HeartbeatItem } from './queries/heartbeat.js';
-import { mapJob, toIso, toJobStatus } from './row-mappers.js';
+import { mapJob, toIso, toIsoOrNull, toJobStatus } from './row-mappers.js';
 
 /**
  * Ends the attempts of a batch of completions in one statement (see `queries/complete-jobs.ts`) and
@@ -36,7 +36,11 @@ export function completeLeaseBatch(
       retryDelaysMs: c.retryDelaysMs.map((ms) => Math.max(0, Math.round(ms))),
     }),
     (items) => completeJobs(db, tenantId, items),
-    (row): CompletedJob => ({ job: mapJob(row), disposition: row.disposition }),
+    (row): CompletedJob => ({
+      job: mapJob(row),
+      disposition: row.disposition,
+      leasedAt: toIsoOrNull(row.leased_at),
+    }),
   );
 }
 

@@ -75,7 +75,7 @@ function rowTests(open: () => Promise<{ driver: SqlDriver; store: JobStore; clea
 
     const [entry] = (await tenant.listDeadLetters({ pageSize: 1 })).items;
     expect(await events(tenantId, jobId)).toEqual([
-      { event_type: 'job.created', attempt: 0, data: { actor: 'ops' } },
+      { event_type: 'job.created', attempt: 0, data: { reason: 'submitted' } },
       {
         event_type: 'job.leased',
         attempt: 1,
@@ -98,14 +98,18 @@ function rowTests(open: () => Promise<{ driver: SqlDriver; store: JobStore; clea
     expect(await historyCount(tenantId, jobId)).toBe(6);
   });
 
-  test('cancel, cancel request and success each write their event', async () => {
+  test('cancel, cancel request and success each write their event, and each cancel its operator event', async () => {
     const tenantId = `t-${randomUUID()}`;
     const tenant = ledger.store.forTenant(tenantId);
     const queued = await submit(tenantId);
     await tenant.cancelJob({ jobId: queued, reason: 'dup', actor: ACTOR });
     expect((await events(tenantId, queued)).map((e) => [e.event_type, e.data])).toEqual([
-      ['job.created', { actor: 'ops' }],
-      ['job.canceled', { reason: 'dup', actor: 'ops' }],
+      ['job.created', { reason: 'submitted' }],
+      ['job.canceled', { reason: 'dup' }],
+      [
+        'operator.job.cancel',
+        expect.objectContaining({ action: 'job.cancel', resourceId: queued }) as unknown,
+      ],
     ]);
 
     const held = await submit(tenantId);
@@ -122,6 +126,8 @@ function rowTests(open: () => Promise<{ driver: SqlDriver; store: JobStore; clea
       'job.created',
       'job.leased',
       'job.cancel_requested',
+      'operator.job.cancel',
+      'operator.job.cancel',
       'job.canceled',
     ]);
     expect(await historyCount(tenantId, held)).toBe(3);

@@ -3,6 +3,7 @@ import { migrate } from './migrator.js';
 import { PgliteDriver } from './pglite-driver.js';
 import { PostgresAuditTrail } from './postgres-audit-trail.js';
 import { PostgresClientRegistry } from './postgres-client-registry.js';
+import { PostgresEventLog } from './postgres-event-log.js';
 import { PostgresDriver } from './postgres-driver.js';
 import { PostgresJobStore } from './postgres-job-store.js';
 import { PostgresSigningKeyStore } from './postgres-signing-key-store.js';
@@ -21,7 +22,7 @@ export interface OpenLedgerOptions {
 
 /**
  * An open ledger: the driver (for other adapters sharing the database), the job store, the audit trail,
- * and the Authority's client registry and signing keys.
+ * the Authority's client registry and signing keys, and the event log.
  */
 export interface Ledger {
   readonly driver: SqlDriver;
@@ -33,6 +34,8 @@ export interface Ledger {
   readonly clients: PostgresClientRegistry;
   /** The token and audit-checkpoint signing keys (nothing to close). */
   readonly keys: PostgresSigningKeyStore;
+  /** The event log the ledger's statements append to (nothing to close). */
+  readonly events: PostgresEventLog;
 }
 
 /**
@@ -64,5 +67,6 @@ export async function openLedger(options: OpenLedgerOptions = {}): Promise<Ledge
     audit: new PostgresAuditTrail(driver),
     clients: new PostgresClientRegistry(driver),
     keys: new PostgresSigningKeyStore(driver),
+    events: new PostgresEventLog(driver),
   };
 }

@@ -37,6 +37,7 @@ export async function cancelJobAudited(
     jobId: params.jobId,
     reason: params.reason,
     actor: params.actor.subject,
+    actorScopes: params.actor.scopes,
   });
   if (row === null) throw jobNotFound(params.jobId);
   const job = mapJob(row);

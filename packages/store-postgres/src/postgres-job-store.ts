@@ -3,6 +3,7 @@ import {
   silentLogger,
   type JobStore,
   type Logger,
+  type QueueDepth,
   type ReapedLease,
   type TenantJobStore,
 } from '@stella-orch/core';
@@ -11,6 +12,7 @@ import type { LedgerContext } from './ledger-context.js';
 import { runLedgerOperation } from './ledger-errors.js';
 import { LATEST_SCHEMA_VERSION } from './migrator.js';
 import { PostgresTenantJobStore } from './postgres-tenant-job-store.js';
+import { queueDepths } from './queries/queue-depths.js';
 import { reapExpiredLeases } from './queries/reap-expired-leases.js';
 import { selectSchemaVersion } from './queries/schema-version.js';
 import type { SqlDriver } from './sql-driver.js';
@@ -72,7 +74,24 @@ export class PostgresJobStore implements JobStore {
         retryDelaysMs: params.retryDelaysMs.map((ms) => Math.max(0, Math.round(ms))),
       }),
     );
-    return rows.map((row) => ({ tenantId: row.tenant_id, jobId: row.job_id, disposition: row.disposition }));
+    return rows.map((row) => ({
+      tenantId: row.tenant_id,
+      jobId: row.job_id,
+      jobType: row.job_type,
+      disposition: row.disposition,
+    }));
+  }
+
+  /** @inheritdoc */
+  async queueDepths(): Promise<QueueDepth[]> {
+    const rows = await runLedgerOperation(() => queueDepths(this.#ctx.driver));
+    return rows.map((row) => ({
+      tenantId: row.tenant_id,
+      jobType: row.job_type,
+      state: row.state,
+      count: row.count,
+      oldestAgeSeconds: row.oldest_age_seconds,
+    }));
   }
 
   /** @inheritdoc */

@@ -71,7 +71,12 @@ export class PostgresTenantJobStore implements TenantJobStore {
     readonly actor: Actor;
   }): Promise<CreatedJob[]> {
     if (params.jobs.length === 0) return [];
-    const record = { reason: 'submitted', actor: params.actor.subject, details: null };
+    const record = {
+      reason: 'submitted',
+      actor: params.actor.subject,
+      actorScopes: params.actor.scopes,
+      details: null,
+    };
     const { driver, notifier } = this.#ctx;
     const created = await runLedgerOperation(() =>
       driver.transaction((tx) => insertNewJobs(tx, this.tenantId, params.jobs, record, notifier)),
@@ -250,8 +255,8 @@ export class PostgresTenantJobStore implements TenantJobStore {
   /** @inheritdoc */
   async completeJob(params: CompleteJobParams): Promise<CompletedJob> {
     const [answer] = await this.completeJobs({ completions: [params] });
-    const { job, disposition } = valueOf(answer);
-    return { job, disposition };
+    const { job, disposition, leasedAt } = valueOf(answer);
+    return { job, disposition, leasedAt };
   }
 
   /** @inheritdoc */

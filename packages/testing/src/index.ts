@@ -34,9 +34,20 @@ export {
 export {
   createTestDatabase,
   isPostgresReachable,
+  isPrometheusInstalled,
   postgresTestUrl,
+  prometheusCommands,
   requireServices,
   servicesRequired,
   type RealService,
   type TestDatabase,
 } from './real-services.js';
+export { eventLogConformance, type EventLogFactory } from './event-log.testsuite.js';
+export {
+  freshEventTenant,
+  readSettled,
+  readWholeLog,
+  settled,
+  typesOf,
+  type EventLogConformanceContext,
+} from './event-log-fixtures.js';

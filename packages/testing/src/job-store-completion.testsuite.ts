@@ -37,6 +37,8 @@ export function completionTests(ctx: ConformanceContext): void {
 
     expect(done.disposition).toBe('succeeded');
     expect(done.job).toMatchObject({ status: 'succeeded', result: { rows: 42 }, lease: null, attempt: 1 });
+    // The moment of the lease (database clock) comes back for the attempt's run time.
+    expect(done.leasedAt).toBe(job.updatedAt);
     expect(done.job.completedAt).toBe(done.job.updatedAt);
     expect(await tenant.getJob(job.jobId)).toEqual(done.job);
     await expectCode(
@@ -147,6 +149,7 @@ export function completionTests(ctx: ConformanceContext): void {
 
     expect(last.disposition).toBe('dead_lettered');
     expect(last.job).toMatchObject({ status: 'failed', attempt: 2 });
+    expect(last.leasedAt).toBe(second.job.updatedAt);
     expect((await tenant.listDeadLetters({ pageSize: 10 })).items).toMatchObject([
       { attempts: 2, errorType: 'HttpTimeout' },
     ]);
@@ -195,8 +198,8 @@ export function completionTests(ctx: ConformanceContext): void {
     );
     expect(reaped).toEqual(
       expect.arrayContaining([
-        { tenantId: tenant.tenantId, jobId: x.job.jobId, disposition: 'retry_scheduled' },
-        { tenantId: tenant.tenantId, jobId: y.job.jobId, disposition: 'canceled' },
+        { tenantId: tenant.tenantId, jobId: x.job.jobId, jobType: 'lapse', disposition: 'retry_scheduled' },
+        { tenantId: tenant.tenantId, jobId: y.job.jobId, jobType: 'lapse-cancel', disposition: 'canceled' },
       ]),
     );
     expect(reaped).toHaveLength(2);
@@ -219,7 +222,9 @@ export function completionTests(ctx: ConformanceContext): void {
     const final = (await ctx.store.reapExpiredLeases({ limit: 100, retryDelaysMs: NO_BACKOFF })).filter(
       (r) => r.tenantId === tenant.tenantId,
     );
-    expect(final).toEqual([{ tenantId: tenant.tenantId, jobId: x.job.jobId, disposition: 'dead_lettered' }]);
+    expect(final).toEqual([
+      { tenantId: tenant.tenantId, jobId: x.job.jobId, jobType: 'lapse', disposition: 'dead_lettered' },
+    ]);
     expect(await tenant.getJob(x.job.jobId)).toMatchObject({ status: 'failed', attempt: 2 });
     expect((await tenant.listDeadLetters({ pageSize: 10 })).items).toMatchObject([
       { jobId: x.job.jobId, attempts: 2, errorType: 'timed_out', status: 'open' },

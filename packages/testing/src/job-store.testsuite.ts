@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { batchTests } from './job-store-batches.testsuite.js';
 import { completionTests } from './job-store-completion.testsuite.js';
 import type { ConformanceContext } from './job-store-fixtures.js';
+import { gaugeTests } from './job-store-gauges.testsuite.js';
 import { leasingTests } from './job-store-leasing.testsuite.js';
 import { operationTests } from './job-store-operations.testsuite.js';
 import { submissionTests } from './job-store-submission.testsuite.js';
@@ -49,6 +50,9 @@ export function jobStoreConformance(name: string, factory: JobStoreFactory): voi
     });
     describe('operations', () => {
       operationTests(ctx);
+    });
+    describe('gauges', () => {
+      gaugeTests(ctx);
     });
   });
 }

@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
-/** The services integration suites can need. */
-export type RealService = 'postgres';
+/** The services integration suites can need. `prometheus`: the `prometheus` and `promtool` programs. */
+export type RealService = 'postgres' | 'prometheus';
 
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -43,6 +44,27 @@ export async function isPostgresReachable(url = postgresTestUrl(), timeoutMs = 3
 }
 
 /**
+ * The Prometheus programs of integration tests: `STELLA_ORCH_PROMETHEUS` / `STELLA_ORCH_PROMTOOL`, or
+ * `prometheus` and `promtool` on the PATH.
+ */
+export function prometheusCommands(): { readonly prometheus: string; readonly promtool: string } {
+  const or = (value: string | undefined, fallback: string) =>
+    value === undefined || value === '' ? fallback : value;
+  return {
+    prometheus: or(process.env['STELLA_ORCH_PROMETHEUS'], 'prometheus'),
+    promtool: or(process.env['STELLA_ORCH_PROMTOOL'], 'promtool'),
+  };
+}
+
+/** Whether `prometheus --version` and `promtool --version` both run (Debian: the `prometheus` package). */
+export function isPrometheusInstalled(): boolean {
+  const { prometheus, promtool } = prometheusCommands();
+  return [prometheus, promtool].every(
+    (command) => spawnSync(command, ['--version'], { stdio: 'ignore', timeout: 10_000 }).status === 0,
+  );
+}
+
+/**
  * Decides whether a suite needing `services` runs. Reachable: `true`. Unreachable: with
  * `STELLA_ORCH_REQUIRE_SERVICES=1` it throws (the test file fails); otherwise it warns on the console,
  * naming the suite that is skipped and why, and returns `false` (use with `describe.skipIf`).
@@ -52,18 +74,27 @@ export async function isPostgresReachable(url = postgresTestUrl(), timeoutMs = 3
  */
 export async function requireServices(services: readonly RealService[], suite: string): Promise<boolean> {
   const missing: string[] = [];
+  const hints: string[] = [];
   for (const service of services) {
     if (service === 'postgres' && !(await isPostgresReachable())) {
-      missing.push(`PostgreSQL at ${redact(postgresTestUrl())}`);
+      missing.push(`PostgreSQL at ${redact(postgresTestUrl())} unreachable`);
+      hints.push('set STELLA_ORCH_TEST_PG_URL');
+    }
+    if (service === 'prometheus' && !isPrometheusInstalled()) {
+      const { prometheus, promtool } = prometheusCommands();
+      missing.push(`Prometheus (${prometheus} and ${promtool}) not installed`);
+      hints.push(
+        "install Debian's prometheus package, or set STELLA_ORCH_PROMETHEUS and STELLA_ORCH_PROMTOOL",
+      );
     }
   }
   if (missing.length === 0) return true;
   const what = missing.join(', ');
   if (servicesRequired()) {
-    throw new Error(`${suite}: ${what} unreachable, and STELLA_ORCH_REQUIRE_SERVICES=1 makes that a failure`);
+    throw new Error(`${suite}: ${what}, and STELLA_ORCH_REQUIRE_SERVICES=1 makes that a failure`);
   }
   console.warn(
-    `SKIPPED ${suite}: ${what} unreachable (set STELLA_ORCH_TEST_PG_URL, or STELLA_ORCH_REQUIRE_SERVICES=1 to fail instead)`,
+    `SKIPPED ${suite}: ${what} (${[...hints, 'or STELLA_ORCH_REQUIRE_SERVICES=1 to fail instead'].join(', ')})`,
   );
   return false;
 }

@@ -1,6 +1,7 @@
 import { OAuthError, SCOPES, type TokenRequestInput } from '@stella-orch/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authority } from '../authority/authority.js';
+import type { OrchestratorMetrics } from '../metrics/orchestrator-metrics.js';
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 const MAX_FORM_BYTES = 16_384;
@@ -13,8 +14,15 @@ type RawTokenBody = { readonly pairs: [string, string][] } | { readonly notAForm
  * errors), `GET /.well-known/openid-configuration` and `GET /.well-known/jwks.json`. With an external
  * issuer none of them is served: tokens come from there.
  */
-export function registerAuthorityRoutes(app: FastifyInstance, deps: { readonly authority: Authority }): void {
-  const { authority } = deps;
+export function registerAuthorityRoutes(
+  app: FastifyInstance,
+  deps: {
+    readonly authority: Authority;
+    /** Counts grants and refusals (by OAuth error), never who asked or with what. */
+    readonly metrics?: Pick<OrchestratorMetrics, 'tokenRequest' | 'rateLimited'>;
+  },
+): void {
+  const { authority, metrics } = deps;
   const tokens = authority.tokens;
   if (tokens === null) return;
 
@@ -51,6 +59,7 @@ export function registerAuthorityRoutes(app: FastifyInstance, deps: { readonly a
     scope.setErrorHandler((error, request, reply) => {
       const tooLarge = (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';
       if (!tooLarge) request.log.error({ err: error }, 'token request failed');
+      metrics?.tokenRequest(tooLarge ? 'invalid_request' : 'temporarily_unavailable');
       return tooLarge
         ? sendOAuthError(reply, new OAuthError('invalid_request', `the form is over ${MAX_FORM_BYTES} bytes`))
         : reply.code(503).header('cache-control', 'no-store').send({
@@ -61,6 +70,8 @@ export function registerAuthorityRoutes(app: FastifyInstance, deps: { readonly a
     scope.post('/connect/token', { schema: { hide: true } }, async (request, reply) => {
       const limit = authority.tokenLimiter.take(`ip:${request.ip}`);
       if (!limit.allowed) {
+        metrics?.rateLimited('token_endpoint');
+        metrics?.tokenRequest('slow_down');
         return reply
           .code(429)
           .header('retry-after', String(limit.retryAfterSeconds))
@@ -69,9 +80,13 @@ export function registerAuthorityRoutes(app: FastifyInstance, deps: { readonly a
       }
       try {
         const answer = await tokens.grantToken(tokenRequestOf(request), request.id);
+        metrics?.tokenRequest(null);
         return await reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(answer);
       } catch (error) {
-        if (error instanceof OAuthError) return sendOAuthError(reply, error);
+        if (error instanceof OAuthError) {
+          metrics?.tokenRequest(error.error);
+          return sendOAuthError(reply, error);
+        }
         throw error;
       }
     });

@@ -35,9 +35,9 @@ history AS (
 ),
 -- 4. job.canceled, or job.cancel_requested for a job a worker holds
 events AS (
-  INSERT INTO orch.events (tenant_id, event_type, job_id, attempt, data)
+  INSERT INTO orch.events (tenant_id, event_type, job_id, attempt, actor, actor_scopes, data)
   SELECT c.tenant_id, CASE WHEN c.status = 'canceled' THEN 'job.canceled' ELSE 'job.cancel_requested' END,
-    c.job_id, c.attempt, jsonb_build_object('reason', $3::text, 'actor', $4::text)
+    c.job_id, c.attempt, $4::text, $5::text[], jsonb_build_object('reason', $3::text)
   FROM changed c
 )
 -- 5. the job after the cancel, with what it was before (for the audit entry)
@@ -65,6 +65,8 @@ export async function cancelJob(
     readonly jobId: string;
     readonly reason: string;
     readonly actor: string;
+    /** The scopes of the actor's token, kept with the event. */
+    readonly actorScopes: readonly string[];
   },
 ): Promise<CanceledJobRow | null> {
   const rows = await db.query<CanceledJobRow>(CANCEL_JOB, [
@@ -72,6 +74,7 @@ export async function cancelJob(
     params.jobId,
     params.reason,
     params.actor,
+    params.actorScopes,
   ]);
   return rows[0] ?? null;
 }

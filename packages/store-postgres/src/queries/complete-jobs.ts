@@ -17,10 +17,14 @@ WITH claims AS (
   ORDER BY c.lease_id, c.fencing_token, c.ord
 ),
 -- 2. the jobs whose lease is current (fenced and not lapsed), locked in job order: two batches over the
---    same jobs then queue behind each other instead of deadlocking
+--    same jobs then queue behind each other instead of deadlocking; with when the lease was granted (its
+--    history row, the last of the job's few: a short walk back on the history's primary key)
 held AS (
   SELECT j.tenant_id, j.job_id, j.status, j.attempt, j.max_attempts, j.cancel_requested, j.worker_id,
-    c.ord, c.outcome, c.result::jsonb AS result, c.error::jsonb AS error
+    c.ord, c.outcome, c.result::jsonb AS result, c.error::jsonb AS error,
+    (SELECT h.occurred_at FROM orch.job_history h
+     WHERE h.tenant_id = j.tenant_id AND h.job_id = j.job_id AND h.to_status = 'leased'
+     ORDER BY h.seq DESC LIMIT 1) AS leased_at
   FROM claims c
   JOIN orch.jobs j
     ON j.tenant_id = $1 AND j.lease_id = c.lease_id AND j.fencing_token = c.fencing_token
@@ -31,7 +35,7 @@ held AS (
 -- 3. what each outcome makes of its job: a success stands even when a cancel was requested; a failure
 --    retries while attempts are left, unless a cancel was requested
 decided AS (
-  SELECT h.tenant_id, h.job_id, h.ord, h.status AS from_status,
+  SELECT h.tenant_id, h.job_id, h.ord, h.status AS from_status, h.leased_at,
     CASE
       WHEN h.outcome = 'succeeded' THEN 'succeeded'
       WHEN h.outcome = 'canceled' OR h.cancel_requested THEN 'canceled'
@@ -50,7 +54,7 @@ decided AS (
     END AS reason
   FROM held h
 ),${endAttemptSteps(4)}
-SELECT ${JOB_COLUMNS}, j.disposition, d.ord
+SELECT ${JOB_COLUMNS}, j.disposition, d.ord, d.leased_at
 FROM ended j
 JOIN decided d ON d.tenant_id = j.tenant_id AND d.job_id = j.job_id`;
 
@@ -59,6 +63,8 @@ export interface EndedJobRow extends JobRow {
   readonly disposition: CompletionDisposition;
   /** The 1-based position of the completion in the batch. */
   readonly ord: number;
+  /** When the attempt's lease was granted (its history row); `null` if the history has none. */
+  readonly leased_at: Date | string | null;
 }
 
 /** One completion of {@link completeJobs}: the lease id must be a UUID, the token a 32-bit integer. */

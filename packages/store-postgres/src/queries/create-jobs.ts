@@ -41,10 +41,11 @@ history AS (
   FROM inserted n
   ORDER BY n.seq
 ),
--- 4. one job.created event per new job
+-- 4. one job.created event per new job, with the actor and its scopes
 events AS (
-  INSERT INTO orch.events (tenant_id, event_type, job_id, attempt, data)
-  SELECT n.tenant_id, 'job.created', n.job_id, n.attempt, jsonb_build_object('actor', $18::text)
+  INSERT INTO orch.events (tenant_id, event_type, job_id, attempt, actor, actor_scopes, data)
+  SELECT n.tenant_id, 'job.created', n.job_id, n.attempt, $18::text, $22::text[],
+    jsonb_strip_nulls(jsonb_build_object('reason', $17::text, 'replayOf', n.replay_of))
   FROM inserted n
   ORDER BY n.seq
 ),
@@ -69,6 +70,8 @@ export interface CreationRecord {
   /** `submitted`, or `retried` / `replayed` for a clone. */
   readonly reason: string;
   readonly actor: string;
+  /** The scopes of the actor's token, kept with the `job.created` events. */
+  readonly actorScopes: readonly string[];
   readonly details: unknown;
 }
 
@@ -114,6 +117,7 @@ export function insertJobs(
     record.details === null ? null : JSON.stringify(record.details),
     wakeUp.channel,
     wakeUp.payload,
+    record.actorScopes,
   ]);
 }
 

@@ -53,8 +53,8 @@ dead_lettered AS (
 ),
 -- ${first + 3}. the events: job.failed and job.dead_lettered for a dead letter, otherwise one
 ended_events AS (
-  INSERT INTO orch.events (tenant_id, event_type, job_id, attempt, data)
-  SELECT e.tenant_id, v.event_type, e.job_id, e.attempt,
+  INSERT INTO orch.events (tenant_id, event_type, job_id, attempt, actor, data)
+  SELECT e.tenant_id, v.event_type, e.job_id, e.attempt, e.actor,
     CASE v.event_type
       WHEN 'job.retry_scheduled' THEN
         jsonb_build_object('errorType', e.last_error ->> 'type', 'nextEligibleAt', e.next_eligible_at)

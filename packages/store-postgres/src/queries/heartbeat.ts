@@ -48,8 +48,8 @@ history AS (
 ),
 -- 6. a job.running event when the attempt starts
 events AS (
-  INSERT INTO orch.events (tenant_id, event_type, job_id, attempt, data)
-  SELECT b.tenant_id, 'job.running', b.job_id, b.attempt, jsonb_build_object('workerId', b.worker_id)
+  INSERT INTO orch.events (tenant_id, event_type, job_id, attempt, actor, data)
+  SELECT b.tenant_id, 'job.running', b.job_id, b.attempt, b.worker_id, jsonb_build_object('workerId', b.worker_id)
   FROM beat b
   WHERE b.from_status = 'leased'
 )

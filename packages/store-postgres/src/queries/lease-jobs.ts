@@ -50,8 +50,8 @@ history AS (
 ),
 -- 5. one job.leased event per lease
 events AS (
-  INSERT INTO orch.events (tenant_id, event_type, job_id, attempt, data)
-  SELECT l.tenant_id, 'job.leased', l.job_id, l.attempt,
+  INSERT INTO orch.events (tenant_id, event_type, job_id, attempt, actor, data)
+  SELECT l.tenant_id, 'job.leased', l.job_id, l.attempt, l.worker_id,
     jsonb_build_object('leaseId', l.lease_id, 'fencingToken', l.fencing_token, 'workerId', l.worker_id)
   FROM leased l
   ORDER BY l.priority DESC, l.seq

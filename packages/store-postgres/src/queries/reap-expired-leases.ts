@@ -33,7 +33,7 @@ decided AS (
     'timed_out' AS reason
   FROM lapsed l
 ),${endAttemptSteps(3)}
-SELECT e.tenant_id, e.job_id::text AS job_id, e.disposition
+SELECT e.tenant_id, e.job_id::text AS job_id, e.job_type, e.disposition
 FROM ended e
 ORDER BY e.tenant_id, e.seq`;
 
@@ -41,6 +41,7 @@ ORDER BY e.tenant_id, e.seq`;
 export interface ReapedRow {
   readonly tenant_id: string;
   readonly job_id: string;
+  readonly job_type: string;
   readonly disposition: 'retry_scheduled' | 'dead_lettered' | 'canceled';
 }
 

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from './config-error.js';
+import { DEFAULT_METRICS_CONFIG, validateMetricsConfig } from './metrics-config.js';
+
+describe('validateMetricsConfig', () => {
+  it('fills in the defaults: on, open, tenants labelled, 100 job types, 5 s of ledger cache', () => {
+    expect(validateMetricsConfig(undefined)).toEqual({
+      enabled: true,
+      bearerToken: null,
+      tenantLabels: true,
+      maxJobTypeLabels: 100,
+      ledgerCacheMs: 5_000,
+    });
+    expect(validateMetricsConfig({})).toEqual(DEFAULT_METRICS_CONFIG);
+  });
+
+  it('takes every key', () => {
+    const config = {
+      enabled: false,
+      bearerToken: 'scrape-me-0123456789abcdef',
+      tenantLabels: false,
+      maxJobTypeLabels: 7,
+      ledgerCacheMs: 0,
+    };
+    expect(validateMetricsConfig(config)).toEqual(config);
+  });
+
+  it.each([
+    [[], 'metrics'],
+    [{ enable: true }, 'metrics.enable'],
+    [{ enabled: 'yes' }, 'metrics.enabled'],
+    [{ bearerToken: 'short' }, 'metrics.bearerToken'],
+    [{ bearerToken: 'has a space in it, so no' }, 'metrics.bearerToken'],
+    [{ tenantLabels: 1 }, 'metrics.tenantLabels'],
+    [{ maxJobTypeLabels: 0 }, 'metrics.maxJobTypeLabels'],
+    [{ ledgerCacheMs: 1.5 }, 'metrics.ledgerCacheMs'],
+  ])('refuses %j, naming %s', (value, key) => {
+    let caught: unknown;
+    try {
+      validateMetricsConfig(value);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).key).toBe(key);
+  });
+});

@@ -1,0 +1,164 @@
+import { PostgresEventLog } from '@stella-orch/store-postgres';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { EventRetention } from '../src/index.js';
+import { SseConnection, WsConnection, type StreamMessage } from './event-stream-client.js';
+import { bearer, eventCount, submitJobs, TEST_EVENTS_CONFIG } from './events-fixtures.js';
+import { ledgerEngines, startHarnessOn, type Harness } from './harness.js';
+
+const ENGINES = await ledgerEngines('event stream resume suite');
+
+/** Positions only grow, never repeat. */
+function expectStrictlyIncreasing(events: readonly StreamMessage[]): void {
+  for (let i = 1; i < events.length; i++) expect(events[i]!.position! > events[i - 1]!.position!).toBe(true);
+}
+
+describe.each(ENGINES)('event streams resume without a gap or a repeat on %s', (engine) => {
+  let h: Harness;
+  let base: string;
+  const open: { cut(): void }[] = [];
+
+  beforeAll(async () => {
+    h = await startHarnessOn(engine, { config: { events: TEST_EVENTS_CONFIG } });
+    base = await h.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  beforeEach(() => {
+    h.newTenant();
+  });
+  afterAll(async () => {
+    for (const connection of open) connection.cut();
+    await h.close();
+  });
+
+  const api = (path: string) => `${base}/api/v1/orchestrator${path}`;
+  const track = <T extends { cut(): void }>(connection: T): T => {
+    open.push(connection);
+    return connection;
+  };
+
+  /** Writes `batches` batches of `size` jobs, a few milliseconds apart, while a test streams. */
+  async function writer(batches: number, size: number): Promise<number> {
+    for (let i = 0; i < batches; i++) {
+      await submitJobs(h, size);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return batches * size;
+  }
+
+  it('SSE: a connection cut mid-stream resumes from Last-Event-ID while events keep being written', async () => {
+    const token = await h.tokenFor({ scopes: ['orch:read'] });
+    const first = track(await SseConnection.open(api('/events?after=0'), bearer(token)));
+    const writing = writer(30, 20);
+    await first.until(() => first.events().length >= 150);
+    first.cut();
+    const before = first.events();
+    const resumed = track(
+      await SseConnection.open(
+        api('/events?after=0'),
+        bearer(token, { 'last-event-id': before.at(-1)!.position! }),
+      ),
+    );
+    const total = await writing;
+    await resumed.until(() => before.length + resumed.events().length >= total);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const all = [...before, ...resumed.events()];
+    expect(all).toHaveLength(total);
+    expect(await eventCount(h, h.tenant)).toBe(total);
+    expect(new Set(all.map((m) => m.body['eventId'])).size).toBe(total);
+    expectStrictlyIncreasing(all);
+    expect(resumed.messages[0]).toMatchObject({ kind: 'subscribed', position: before.at(-1)!.position });
+  });
+
+  it('WebSocket: a terminated socket resumes from its last position while events keep being written', async () => {
+    const token = await h.tokenFor({ scopes: ['orch:read'] });
+    const wsUrl = (path: string) => api(path).replace('http', 'ws');
+    const first = track(await WsConnection.open(wsUrl('/events/ws?from=0'), bearer(token)));
+    const writing = writer(30, 20);
+    await first.until(() => first.events().length >= 150);
+    first.cut();
+    const before = first.events();
+    const resumed = track(await WsConnection.open(wsUrl('/events/ws'), bearer(token)));
+    resumed.socket.send(JSON.stringify({ from: before.at(-1)!.position }));
+    const total = await writing;
+    await resumed.until(() => before.length + resumed.events().length >= total);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const all = [...before, ...resumed.events()];
+    expect(all).toHaveLength(total);
+    expect(new Set(all.map((m) => m.body['eventId'])).size).toBe(total);
+    expectStrictlyIncreasing(all);
+  });
+
+  it('a consumer that stops reading is cut off with resync at the last position written, and resumes from it', async () => {
+    const token = await h.tokenFor({ scopes: ['orch:read'] });
+    const slow = track(await SseConnection.open(api('/events?after=0'), bearer(token)));
+    await slow.until((m) => m.length >= 1);
+    slow.response.pause();
+    const total = 10_000;
+    await submitJobs(h, total);
+    // The server stops writing once the socket holds 1 KiB unsent, and cuts the stream after 0.5 s of it.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    slow.response.resume();
+    const messages = await slow.until(() => slow.ended, 30_000);
+    const resync = messages.at(-1)!;
+    const delivered = slow.events();
+    expect(resync).toMatchObject({ kind: 'resync', body: { reason: 'slow_consumer' } });
+    expect(delivered.length).toBeLessThan(total);
+    expect(resync.position).toBe(delivered.at(-1)?.position ?? '0'.repeat(32));
+    expect(resync.body['position']).toBe(resync.position);
+
+    const rest = track(await SseConnection.open(api(`/events?after=${resync.position!}`), bearer(token)));
+    await rest.until(() => delivered.length + rest.events().length >= total, 30_000);
+    const all = [...delivered, ...rest.events()];
+    expect(new Set(all.map((m) => m.body['eventId'])).size).toBe(total);
+    expectStrictlyIncreasing(all);
+  });
+
+  it('retention prunes old events in batches, and a stream from the start then begins at the oldest kept', async () => {
+    const tenant = h.tenant;
+    await submitJobs(h, 25);
+    const log = new PostgresEventLog(h.driver);
+    const nothing = new EventRetention(
+      { log, clock: { nowMs: () => Date.now() }, logger: h.app.log },
+      { retentionHours: 1, pruneBatchSize: 10, pruneIntervalMs: 60_000 },
+    );
+    await nothing.sweep();
+    expect(await eventCount(h, tenant)).toBe(25);
+    const later = new EventRetention(
+      { log, clock: { nowMs: () => Date.now() + 2 * 3_600_000 }, logger: h.app.log },
+      { retentionHours: 1, pruneBatchSize: 10, pruneIntervalMs: 60_000 },
+    );
+    expect(await later.sweep()).toBeGreaterThanOrEqual(25);
+    expect(await eventCount(h, tenant)).toBe(0);
+    const [kept] = await submitJobs(h, 1);
+    const conn = track(
+      await SseConnection.open(api('/events?after=0'), bearer(await h.tokenFor({ scopes: ['orch:read'] }))),
+    );
+    await conn.until(() => conn.events().length >= 1);
+    expect(conn.events().map((m) => m.body['jobId'])).toEqual([kept]);
+  });
+
+  it('a closing server ends every stream with resync (shutdown) at the position to resume from', async () => {
+    const closing = await startHarnessOn(engine, { config: { events: TEST_EVENTS_CONFIG } });
+    const url = await closing.app.listen({ host: '127.0.0.1', port: 0 });
+    const token = await closing.tokenFor({ scopes: ['orch:read'] });
+    const sse = track(await SseConnection.open(`${url}/api/v1/orchestrator/events?after=0`, bearer(token)));
+    const ws = track(
+      await WsConnection.open(
+        `${url.replace('http', 'ws')}/api/v1/orchestrator/events/ws?from=0`,
+        bearer(token),
+      ),
+    );
+    await submitJobs(closing, 3);
+    await sse.until(() => sse.events().length >= 3);
+    await ws.until(() => ws.events().length >= 3);
+    await closing.close();
+    for (const conn of [sse, ws]) {
+      await conn.until(() => conn.ended);
+      expect(conn.messages.at(-1), conn.constructor.name).toMatchObject({
+        kind: 'resync',
+        position: conn.events().at(-1)!.position,
+        body: { reason: 'shutdown' },
+      });
+    }
+    expect(ws.closeCode).toBe(1001);
+  });
+});

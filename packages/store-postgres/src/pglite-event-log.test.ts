@@ -1,0 +1,7 @@
+import { eventLogConformance } from '@stella-orch/testing';
+import { openLedger } from './open-ledger.js';
+
+eventLogConformance('PGlite in memory', async () => {
+  const { store, audit, clients, events, driver } = await openLedger();
+  return { store, audit, clients, events, sql: driver, cleanup: () => store.close() };
+});
