@@ -1,14 +1,21 @@
 // The event-stream subscribers of the `drain-streams` scenario, in a process of their own: N SSE
-// connections to `GET /api/v1/orchestrator/events` (new events only), each parsing every event and
+// connections to `GET /api/v1/orchestrator/events` (new events only), each counting every event and
 // recording its delivery lag, `receive time − occurredAt` (both the machine's clock: the ledger's now()
 // and Date.now()).
+//
+// The subscribers share the machine's two cores with the server they measure, and their work is what a
+// real deployment does on other machines, so they do as little as a subscriber can: the bytes are
+// read as they arrive on a plain TCP socket (lines found with Buffer.indexOf, native), never parsed as
+// HTTP nor decoded into strings; of each event only the 24 characters of `occurredAt` are read (and
+// parsed once per transaction). The process's CPU time is reported.
 //
 //   node bench/stream-subscriber-process.mjs '{"url", "tenant", "subscribers"}'
 //
 // Lines written (JSON): { t: 'ready' } once every stream answered `subscribed`;
 // { t: 'counts', events: [per subscriber] } after `counts` on stdin;
-// { t: 'stopped', events: [per subscriber], resyncs, cpuSeconds, lagMs: { p50, p99, max, count } } after
-// `stop` on stdin.
+// { t: 'stopped', events: [per subscriber], resyncs, bytes, chunks, cpuSeconds, cpuSystemSeconds,
+// lagMs: { p50, p99, max, count } } after `stop` on stdin.
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { BENCH_CLIENT } from './util.mjs';
 
@@ -19,6 +26,27 @@ const histogram = new Float64Array(BUCKETS);
 let lagCount = 0;
 let lagMax = 0;
 let resyncs = 0;
+let bytes = 0;
+let chunks = 0;
+
+const NEWLINE = 0x0a;
+const EVENT = Buffer.from('event: ');
+const DATA = Buffer.from('data: ');
+const OCCURRED_AT = Buffer.from('"occurredAt":"');
+const SUBSCRIBED = 's'.charCodeAt(0);
+const RESYNC = 'r'.charCodeAt(0);
+let stopping = false;
+/** `2026-01-01T00:00:00.000Z`. */
+const ISO_LENGTH = 24;
+
+/**
+ * Whether `buffer` holds `prefix` at `start` (byte by byte: cheaper than a native call for a few bytes).
+ * @param {Buffer} buffer @param {number} start @param {Buffer} prefix
+ */
+function startsWith(buffer, start, prefix) {
+  for (let i = 0; i < prefix.length; i++) if (buffer[start + i] !== prefix[i]) return false;
+  return true;
+}
 
 /** @param {object} message */
 function emit(message) {
@@ -61,76 +89,103 @@ function quantile(q) {
 }
 
 /**
- * One subscriber: counts its events, records their lag.
+ * One subscriber: counts its events, records their lag. The request is written on a plain TCP socket and
+ * the answer is read as lines of bytes (a newline is found with memchr): an `event: ` line names the
+ * message's type (`subscribed` and `resync` start with `s` and `r`, event types do not), and in the
+ * `data: ` line of an event `"occurredAt":"` comes within its first hundred bytes. Other lines (`id:`,
+ * comments, HTTP headers, the chunked transfer framing between two writes) are skipped. Only a line cut
+ * by a read boundary is copied.
  * @param {string} bearer
  * @param {() => void} onSubscribed
- * @param {AbortSignal} signal
  */
-async function subscribe(bearer, onSubscribed, signal) {
+function subscribe(bearer, onSubscribed) {
   const state = { events: 0 };
-  const res = await fetch(`${settings.url}/api/v1/orchestrator/events`, {
-    headers: { authorization: `Bearer ${bearer}`, accept: 'text/event-stream' },
-    signal,
-  });
-  if (!res.ok || res.body === null) throw new Error(`stream: ${res.status}`);
-  const decoder = new TextDecoder();
-  let buffer = '';
-  const done = (async () => {
-    try {
-      for await (const chunk of res.body) {
-        const now = Date.now();
-        buffer += decoder.decode(chunk, { stream: true });
-        let end = buffer.indexOf('\n\n');
-        while (end >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          end = buffer.indexOf('\n\n');
-          if (block.startsWith('id: ')) {
-            const type = block.slice(
-              block.indexOf('event: ') + 7,
-              block.indexOf('\n', block.indexOf('event: ')),
-            );
-            if (type === 'subscribed') onSubscribed();
-            else if (type === 'resync') resyncs++;
-            else {
-              state.events++;
-              const at = block.indexOf('"occurredAt":"') + 14;
-              record(now - Date.parse(block.slice(at, block.indexOf('"', at))));
-            }
-          }
-        }
-      }
-    } catch (error) {
-      if (!signal.aborted) throw error;
+  const url = new URL(`${settings.url}/api/v1/orchestrator/events`);
+  const socket = connect({ host: url.hostname, port: Number(url.port), noDelay: true });
+  socket.write(
+    `GET ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${bearer}\r\n` +
+      'accept: text/event-stream\r\n\r\n',
+  );
+  /** The start of a line not complete yet. */
+  let tail = Buffer.alloc(0);
+  /** The `occurredAt` bytes parsed last, and their value: the events of one transaction share them. */
+  const lastIso = Buffer.alloc(ISO_LENGTH);
+  let lastMs = Number.NaN;
+  /** Whether the message whose lines are being read is an event. */
+  let inEvent = false;
+  let now = 0;
+  /** One complete line, `buffer[start … end]` (the newline excluded), recognised by its bytes. */
+  const line = (/** @type {Buffer} */ buffer, /** @type {number} */ start, /** @type {number} */ end) => {
+    if (end - start > EVENT.length && startsWith(buffer, start, EVENT)) {
+      const kind = buffer[start + EVENT.length];
+      inEvent = kind !== SUBSCRIBED && kind !== RESYNC;
+      if (kind === SUBSCRIBED) onSubscribed();
+      else if (kind === RESYNC) resyncs++;
+      return;
     }
-  })();
-  return { state, done };
+    if (!inEvent || !startsWith(buffer, start, DATA)) return;
+    inEvent = false;
+    const at = buffer.indexOf(OCCURRED_AT, start);
+    const from = at + OCCURRED_AT.length;
+    if (at < 0 || from + ISO_LENGTH > end) throw new Error('an event without occurredAt');
+    if (lastIso.compare(buffer, from, from + ISO_LENGTH) !== 0) {
+      buffer.copy(lastIso, 0, from, from + ISO_LENGTH);
+      lastMs = Date.parse(lastIso.toString('latin1'));
+    }
+    state.events++;
+    record(now - lastMs);
+  };
+  socket.on('data', (/** @type {Buffer} */ read) => {
+    now = Date.now();
+    bytes += read.length;
+    chunks++;
+    let start = 0;
+    let newline = read.indexOf(NEWLINE);
+    if (tail.length > 0) {
+      if (newline < 0) {
+        tail = Buffer.concat([tail, read]);
+        return;
+      }
+      const joined = Buffer.concat([tail, read.subarray(0, newline)]);
+      line(joined, 0, joined.length);
+      start = newline + 1;
+      newline = read.indexOf(NEWLINE, start);
+    }
+    while (newline >= 0) {
+      line(read, start, newline);
+      start = newline + 1;
+      newline = read.indexOf(NEWLINE, start);
+    }
+    tail = start < read.length ? Buffer.from(read.subarray(start)) : Buffer.alloc(0);
+  });
+  socket.on('error', (error) => {
+    if (!stopping) throw error;
+  });
+  return { state, socket };
 }
 
 const bearer = await token();
-const controller = new AbortController();
 let subscribed = 0;
-const streams = await Promise.all(
-  Array.from({ length: settings.subscribers }, () =>
-    subscribe(
-      bearer,
-      () => {
-        if (++subscribed === settings.subscribers) emit({ t: 'ready' });
-      },
-      controller.signal,
-    ),
-  ),
+const streams = Array.from({ length: settings.subscribers }, () =>
+  subscribe(bearer, () => {
+    if (++subscribed === settings.subscribers) emit({ t: 'ready' });
+  }),
 );
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() === 'counts') emit({ t: 'counts', events: streams.map((s) => s.state.events) });
   if (line.trim() !== 'stop') return;
-  controller.abort();
+  const usage = process.cpuUsage();
   emit({
     t: 'stopped',
     events: streams.map((s) => s.state.events),
     resyncs,
-    cpuSeconds: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1e4) / 100,
+    bytes,
+    chunks,
+    cpuSeconds: Math.round((usage.user + usage.system) / 1e4) / 100,
+    cpuSystemSeconds: Math.round(usage.system / 1e4) / 100,
     lagMs: { p50: quantile(0.5), p99: quantile(0.99), max: Math.round(lagMax), count: lagCount },
   });
+  stopping = true;
+  for (const stream of streams) stream.socket.destroy();
   process.exit(0);
 });

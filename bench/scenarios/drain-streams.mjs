@@ -22,9 +22,11 @@ const SUBSCRIBER_SCRIPT = join(
 /**
  * Starts the subscriber process and waits until every stream is subscribed.
  * @param {{ url: string, tenant: string, subscribers: number }} settings
+ * @param {string | undefined} cpuProfDir - profile the subscriber process there too (`--cpu-prof`)
  */
-async function startSubscribers(settings) {
-  const child = spawn(process.execPath, [SUBSCRIBER_SCRIPT, JSON.stringify(settings)], {
+async function startSubscribers(settings, cpuProfDir) {
+  const profile = cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}/subscribers`];
+  const child = spawn(process.execPath, [...profile, SUBSCRIBER_SCRIPT, JSON.stringify(settings)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const forget = onInterrupt(async () => {
@@ -55,7 +57,7 @@ async function startSubscribers(settings) {
       child.stdin?.write('counts\n');
       return (await reply).events;
     },
-    /** @returns {Promise<{ events: number[], resyncs: number, cpuSeconds: number, lagMs: { p50: number, p99: number, max: number, count: number } }>} */
+    /** @returns {Promise<{ events: number[], resyncs: number, bytes: number, chunks: number, cpuSeconds: number, cpuSystemSeconds: number, lagMs: { p50: number, p99: number, max: number, count: number } }>} */
     stop: async () => {
       const reply = next();
       child.stdin?.write('stop\n');
@@ -75,10 +77,12 @@ async function startSubscribers(settings) {
  */
 async function drainOnce(ctx, jobs, subscribers) {
   const settings = drainSettings(ctx);
-  return withServer(ctx, name, async ({ client, url, tenant }) => {
+  return withServer(ctx, name, async ({ client, url, tenant, server }) => {
     await prequeue(client, jobs, { label: 'pre-queued' });
-    const streams = subscribers === 0 ? null : await startSubscribers({ url, tenant, subscribers });
+    const streams =
+      subscribers === 0 ? null : await startSubscribers({ url, tenant, subscribers }, ctx.cpuProfDir);
     log(`  draining ${jobs} jobs with ${subscribers} subscribers`);
+    const cpuBefore = server.cpuSeconds() ?? Number.NaN;
     const nothingLeft = async () => {
       const c = await statusCounts(client);
       return (c['pending'] ?? 0) + (c['leased'] ?? 0) + (c['running'] ?? 0) === 0;
@@ -89,10 +93,12 @@ async function drainOnce(ctx, jobs, subscribers) {
       30 * 60_000,
       nothingLeft,
     );
+    // The server's CPU time during the drain alone (set-up and the subscribers' tail left out).
+    const drainCpuSeconds = round((server.cpuSeconds() ?? Number.NaN) - cpuBefore, 1);
     const counts = await statusCounts(client);
     if (counts['succeeded'] !== jobs)
       throw new Error(`expected ${jobs} succeeded jobs, got ${JSON.stringify(counts)}`);
-    if (streams === null) return { drained, stream: null };
+    if (streams === null) return { drained, drainCpuSeconds, stream: null };
     // Let the subscribers take the tail: stop once no count moved for a second.
     let last = '';
     for (let i = 0; i < 60; i++) {
@@ -101,7 +107,7 @@ async function drainOnce(ctx, jobs, subscribers) {
       last = now;
       await sleep(1_000);
     }
-    return { drained, stream: await streams.stop() };
+    return { drained, drainCpuSeconds, stream: await streams.stop() };
   });
 }
 
@@ -131,8 +137,8 @@ export async function run(ctx) {
       { label: 'events per subscriber (min / max)', value: `${min} / ${max}` },
       { label: 'subscribers cut off (resync)', value: stream.resyncs },
       {
-        label: 'server CPU s plain / with subscribers; subscriber process CPU s',
-        value: `${plain.serverCpuSeconds ?? Number.NaN} / ${streamed.serverCpuSeconds ?? Number.NaN}; ${stream.cpuSeconds}`,
+        label: 'server CPU s during the drain plain / with subscribers; subscriber process CPU s',
+        value: `${plain.value.drainCpuSeconds} / ${streamed.value.drainCpuSeconds}; ${stream.cpuSeconds}`,
       },
     ],
     details: {
@@ -141,6 +147,12 @@ export async function run(ctx) {
       plainElapsedMs: Math.round(plain.value.drained.ms),
       streamedElapsedMs: Math.round(streamed.value.drained.ms),
       plainServerCpuSeconds: plain.serverCpuSeconds,
+      plainDrainServerCpuSeconds: plain.value.drainCpuSeconds,
+      streamedDrainServerCpuSeconds: streamed.value.drainCpuSeconds,
+      subscriberCpuSeconds: stream.cpuSeconds,
+      subscriberCpuSystemSeconds: stream.cpuSystemSeconds,
+      chunksReceived: stream.chunks,
+      bytesPerSubscriberEvent: round(stream.bytes / Math.max(1, stream.lagMs.count)),
       plainServerPeakRssMiB: plain.serverPeakRssMiB,
       lagMs: stream.lagMs,
       eventsPerSubscriber: stream.events,

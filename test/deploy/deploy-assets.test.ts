@@ -336,6 +336,8 @@ describe.skipIf(!prometheusInstalled)('a real Prometheus scraping a real orchest
           ],
         },
         metrics: { ...DEFAULT_CONFIG.metrics, bearerToken: METRICS_TOKEN, ledgerCacheMs: 0 },
+        // The SLO of deploy.flaky is evaluated (burn-rate and incident gauges) every second.
+        slo: { evaluationIntervalMs: 1_000 },
       }),
     );
     const scraping = startPrometheus({
@@ -557,7 +559,9 @@ async function generateActivity(
   });
   expect(stream.status).toBe(200);
 
-  // Phase 1: every series comes to exist.
+  // Phase 1: every series comes to exist. An SLO on deploy.flaky, whose attempts all fail: its burn-rate
+  // gauges exist from the first evaluation, and its incident opens.
+  await operator.createSlo({ name: 'deploy-flaky', objective: 0.99, jobType: 'deploy.flaky' });
   const jobTypes = ['deploy.ok', 'deploy.ok', 'deploy.slow', ...Array<string>(4).fill('deploy.flaky')];
   for (const jobType of jobTypes) {
     await client.submitJob({ jobType, payload: { n: 1 } });

@@ -106,6 +106,7 @@ export function renderJob(job: Job): string {
     ['Idempotency key', job.idempotencyKey],
   ];
   for (const [label, value] of optional) if (value !== null) fields.push([label, value]);
+  if (job.dependsOn.length > 0) fields.push(['Depends on', job.dependsOn.join(' ')]);
   fields.push(['Correlation ID', job.correlationId], ['Payload digest', job.payloadDigest]);
   fields.push(['Payload', compactJson(job.payload)]);
   if (job.lease !== null) {

@@ -2,9 +2,12 @@ import { Command } from 'commander';
 import type { CliIo } from './cli-io.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerClientsCommands } from './commands/clients.js';
+import { registerDeadLetterCommands } from './commands/deadletter.js';
+import { registerSloCommands } from './commands/slos.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerJobsCommands } from './commands/jobs.js';
 import { registerServeCommands } from './commands/serve.js';
+import { registerSourcesCommands } from './commands/sources.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import { DEFAULT_URL } from './global-options.js';
 
@@ -68,8 +71,11 @@ export function buildProgram(io: CliIo): Command {
     .addHelpText('afterAll', `\n${EXIT_CODES_HELP}\n`);
   registerServeCommands(program, io);
   registerJobsCommands(program, io);
+  registerDeadLetterCommands(program, io);
   registerClientsCommands(program, io);
+  registerSourcesCommands(program, io);
   registerAuditCommands(program, io);
+  registerSloCommands(program, io);
   registerDemoCommand(program, io);
   return program;
 }

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { AccessTokenSource, ClientCredentials } from './client-credentials.js';
 import type { RetryOptions } from './http-transport.js';
 
@@ -31,6 +32,11 @@ export interface OrchestratorClientOptions {
 export interface CallOptions {
   /** Aborts the call (and its retries); the call rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /**
+   * The OpenTelemetry context the call belongs to: its span is sent as the W3C `traceparent` (and
+   * `tracestate`). The active context by default (nothing is sent when it has no valid span).
+   */
+  readonly traceContext?: Context;
 }
 
 /** Options of a call that creates something. */

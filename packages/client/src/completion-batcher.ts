@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import { isApiError, isLeaseLost, isOutcomeUnknown, isUnavailable } from './api-error.js';
 import type { Job } from './job-resources.js';
 import type { BatchCompletion, BatchCompletionResult, CompletionDisposition } from './lease-resources.js';
@@ -19,6 +20,8 @@ export const MAX_COMPLETION_BATCH = 100;
 
 interface Pending {
   readonly completion: BatchCompletion;
+  /** The job's trace: a completion sent alone continues it (a batch belongs to no one job's trace). */
+  readonly traceContext: Context | undefined;
   resolve(result: CompletionResult): void;
   reject(error: unknown): void;
 }
@@ -51,10 +54,10 @@ export class CompletionBatcher {
     this.#signal = options.signal;
   }
 
-  /** Queues a completion; resolves with its result once sent. */
-  submit(completion: BatchCompletion): Promise<CompletionResult> {
+  /** Queues a completion (of the job whose span `traceContext` holds); resolves with its result once sent. */
+  submit(completion: BatchCompletion, traceContext?: Context): Promise<CompletionResult> {
     return new Promise<CompletionResult>((resolve, reject) => {
-      this.#queue.push({ completion, resolve, reject });
+      this.#queue.push({ completion, traceContext, resolve, reject });
       if (this.#queue.length >= MAX_COMPLETION_BATCH) this.#flush();
       else
         this.#timer ??= setTimeout(() => {
@@ -87,7 +90,10 @@ export class CompletionBatcher {
   async #sendOne(pending: Pending): Promise<void> {
     const { leaseId, ...request } = pending.completion;
     try {
-      const answer = await this.#client.completeJob(leaseId, request, this.#callOptions());
+      const answer = await this.#client.completeJob(leaseId, request, {
+        ...this.#callOptions(),
+        ...(pending.traceContext === undefined ? {} : { traceContext: pending.traceContext }),
+      });
       pending.resolve({
         ok: true,
         disposition: answer.disposition,

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import { isApiError, isLeaseLost } from './api-error.js';
 import type { BatchHeartbeatResult, LeaseStatus } from './lease-resources.js';
 import type { Logger } from './logger.js';
@@ -7,6 +8,8 @@ import type { OrchestratorClient } from './orchestrator-client.js';
 export interface HeartbeatTarget {
   readonly leaseId: string;
   readonly fencingToken: number;
+  /** The job's trace: a heartbeat sent alone continues it (a batch belongs to no one job's trace). */
+  readonly traceContext?: Context;
   /** A heartbeat (or progress report) was answered. */
   onBeat(answer: { readonly leaseUntil: string; readonly cancelRequested: boolean }): void;
   /** The server answered `LEASE_LOST`; the scheduler has already dropped the lease. */
@@ -133,9 +136,10 @@ export class HeartbeatScheduler {
     try {
       const [only] = entries;
       if (entries.length === 1 && only !== undefined) {
-        const { leaseId, fencingToken } = only.target;
+        const { leaseId, fencingToken, traceContext } = only.target;
+        const options = traceContext === undefined ? { signal } : { signal, traceContext };
         const answer = await this.extendWith(leaseId, () =>
-          client.heartbeat(leaseId, { fencingToken, leaseDurationMs }, { signal }),
+          client.heartbeat(leaseId, { fencingToken, leaseDurationMs }, options),
         );
         this.#options.logger.debug({ leaseId, leaseUntil: answer.leaseUntil }, 'heartbeat');
       } else {

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import {
   isLeaseLost,
   LeaseOutcomeUnknownError,
@@ -6,6 +7,7 @@ import {
   type Problem,
 } from './api-error.js';
 import { backoffDelayMs, delay, parseRetryAfterMs } from './backoff.js';
+import { setTraceHeaders } from './trace-propagation.js';
 
 /** Retry settings of the client: capped exponential back-off. */
 export interface RetryOptions {
@@ -30,7 +32,7 @@ export type RetryMode = 'always' | 'unprocessed' | 'never';
 
 /** One HTTP call of the client. */
 export interface TransportRequest {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Path below the base URL, starting with `/`, already percent-encoded. */
   readonly path: string;
   readonly query?: Readonly<Record<string, string | number | undefined>>;
@@ -53,6 +55,8 @@ export interface TransportRequest {
   /** A fenced lease call: `LEASE_LOST` on a repeat after an ambiguous attempt becomes {@link LeaseOutcomeUnknownError}. */
   readonly fenced?: boolean;
   readonly signal?: AbortSignal | undefined;
+  /** The context whose span the call continues (`traceparent`); the active context when not given. */
+  readonly traceContext?: Context | undefined;
   /** Added to the per-attempt timeout (the long-poll wait of `POST /leases`). */
   readonly extraTimeoutMs?: number;
 }
@@ -187,6 +191,7 @@ export class HttpTransport {
     const timeoutMs = this.#options.timeoutMs + (request.extraTimeoutMs ?? 0);
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = request.signal === undefined ? timeout : AbortSignal.any([request.signal, timeout]);
+    setTraceHeaders(headers, request.traceContext);
     for (const [name, value] of Object.entries(request.headers ?? {})) headers.set(name, value);
     const init: RequestInit = { method: request.method, headers, signal };
     if (request.form !== undefined) {

@@ -1,6 +1,7 @@
 /**
- * @stella-orch/client — the typed HTTP client of the Stella Orchestrator and the worker SDK. No
- * dependencies: only the HTTP contract of docs/api.md and the platform's `fetch`.
+ * @stella-orch/client — the typed HTTP client of the Stella Orchestrator and the worker SDK. Only the
+ * HTTP contract of docs/api.md, the platform's `fetch`, and the OpenTelemetry API (a no-op unless the
+ * application registers a tracer provider).
  */
 export * from './api-error.js';
 export * from './audit-resources.js';
@@ -8,6 +9,9 @@ export * from './backoff.js';
 export * from './client-credentials.js';
 export * from './client-options.js';
 export * from './client-resources.js';
+export * from './dead-letter-resources.js';
+export * from './source-resources.js';
+export * from './slo-resources.js';
 export * from './completion-batcher.js';
 export * from './heartbeat-scheduler.js';
 export * from './http-transport.js';
@@ -21,6 +25,7 @@ export * from './logger.js';
 export * from './orchestrator-client.js';
 export * from './token-provider.js';
 export * from './token-request-error.js';
+export * from './trace-propagation.js';
 export * from './worker.js';
 export * from './worker-events.js';
 export * from './worker-options.js';

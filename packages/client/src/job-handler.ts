@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { Job, JobArtifact, JobLease, JsonValue } from './job-resources.js';
 import type { LeaseStatus, NewArtifact } from './lease-resources.js';
 import type { Logger } from './logger.js';
@@ -9,6 +10,21 @@ import type { Logger } from './logger.js';
  * - `shutdown`: the worker is stopping and will not wait; the attempt is given back as a retryable failure.
  */
 export type WorkerAbortReason = 'canceled' | 'lease_lost' | 'shutdown';
+
+/** The trace a job's handler runs in. */
+export interface JobTrace {
+  /**
+   * The OpenTelemetry context holding the job's `orch.job.run` span (the handler already runs in it when
+   * the application registered a context manager): start spans under it, or pass it to calls.
+   */
+  readonly context: Context;
+  /**
+   * The W3C `traceparent` of that span, to hand to systems the handler calls; the job's own when no tracer
+   * provider records spans, `undefined` when the job has no trace either.
+   */
+  readonly traceparent?: string;
+  readonly tracestate?: string;
+}
 
 /** What a handler gets besides the job. */
 export interface JobContext {
@@ -35,6 +51,8 @@ export interface JobContext {
   addArtifacts(artifacts: readonly NewArtifact[]): Promise<readonly JobArtifact[]>;
   /** A logger carrying the job id, lease id, job type and attempt. */
   readonly log: Logger;
+  /** The trace the job continues (see the SDK README, “Tracing”). */
+  readonly trace: JobTrace;
 }
 
 /**

@@ -72,6 +72,13 @@ export interface Job {
   readonly updatedAt: string;
   readonly startedAt: string | null;
   readonly completedAt: string | null;
+  /**
+   * The W3C `traceparent` of the orchestrator's span of the request that submitted the job: the worker
+   * runs the job in a span under it. Absent when the job has none.
+   */
+  readonly traceparent?: string;
+  /** The W3C `tracestate` that came with {@link Job.traceparent}. */
+  readonly tracestate?: string;
 }
 
 /** The body of `POST /jobs` (and one element of `POST /jobs/batch`). */
@@ -87,6 +94,39 @@ export interface JobSubmission {
   readonly runId?: string;
   /** ISO-8601; the job is not leased before it. */
   readonly notBefore?: string;
+  /** A name for this job inside its batch, for other jobs of the batch to depend on (`{ ref }`). */
+  readonly ref?: string;
+  /**
+   * Jobs that must succeed before this one runs (at most 100): job ids of the tenant, or `{ ref }` naming
+   * another job of the same `submitJobs` batch. The job waits (`waiting`) until all succeeded, and is
+   * canceled if one fails or is canceled.
+   */
+  readonly dependsOn?: readonly (string | { readonly ref: string })[];
+}
+
+/** The answer of `GET /jobs/{jobId}/dag` and `GET /runs/{runId}/dag`. */
+export interface JobDag {
+  readonly nodes: readonly {
+    readonly jobId: string;
+    readonly jobType: string;
+    readonly status: JobStatus;
+    readonly runId: string | null;
+    readonly startedAt: string | null;
+    readonly completedAt: string | null;
+    /** Observed (`completedAt − startedAt`), or an estimate when `durationEstimated`. */
+    readonly durationMs: number;
+    readonly durationEstimated: boolean;
+  }[];
+  /** `to` depends on `from`. */
+  readonly edges: readonly { readonly from: string; readonly to: string }[];
+  readonly topologicalOrder: readonly string[];
+  readonly criticalPath: {
+    readonly jobIds: readonly string[];
+    readonly durationMs: number;
+    readonly estimatedJobIds: readonly string[];
+  };
+  /** Levels: the jobs of one group can run at the same time once the earlier groups are done. */
+  readonly parallelGroups: readonly (readonly string[])[];
 }
 
 /** The answer of `POST /jobs/batch`. */
@@ -164,6 +204,13 @@ export interface DeadLetterEntry {
   readonly errorMessage: string;
   readonly status: 'open' | 'replayed' | 'resolved';
   readonly createdAt: string;
+  readonly sourceId: string | null;
+  /** The job a replay of the entry made. */
+  readonly replayedJobId: string | null;
+  readonly resolutionNote: string | null;
+  readonly resolvedBy: string | null;
+  readonly resolvedAt: string | null;
+  readonly updatedAt: string;
 }
 
 /** One page of a list, as the API answers it; `next_page_token` is `null` on the last page. */
@@ -194,6 +241,11 @@ export interface ListJobsQuery extends PageQuery {
 export interface ListDeadLettersQuery extends PageQuery {
   readonly status?: DeadLetterEntry['status'];
   readonly jobType?: string;
+  readonly sourceId?: string;
+  readonly errorType?: string;
+  /** ISO-8601 bounds of the entry's `createdAt`. */
+  readonly createdAfter?: string;
+  readonly createdBefore?: string;
 }
 
 /** Filters of `GET /jobs/summary`. */

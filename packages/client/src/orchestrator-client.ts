@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type {
   AuditArchiveManifest,
   AuditCheckpoint,
@@ -15,6 +16,16 @@ import type {
   OrchestratorClientOptions,
 } from './client-options.js';
 import type { ClientWithSecret, NewClient, RegisteredClient } from './client-resources.js';
+import type {
+  BulkReplay,
+  DeadLetterReplay,
+  DeadLetterStats,
+  DeadLetterSummary,
+  ReplayFilter,
+  ReplayPreview,
+} from './dead-letter-resources.js';
+import type { ListSourcesQuery, NewSource, Source, SourceChange, SourcePause } from './source-resources.js';
+import type { Incident, ListIncidentsQuery, NewSlo, Slo, SloBurnRate, SloChange } from './slo-resources.js';
 import {
   DEFAULT_RETRY_OPTIONS,
   HttpTransport,
@@ -26,6 +37,7 @@ import type {
   Job,
   JobArtifact,
   JobHistoryEntry,
+  JobDag,
   JobSubmission,
   JobSummary,
   JobSummaryQuery,
@@ -127,13 +139,14 @@ export class OrchestratorClient {
   // T names the body the contract promises for `path`; the answer is not validated at run time.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   async #call<T>(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
     path: string,
     options: {
       readonly body?: unknown;
       readonly query?: Readonly<Record<string, string | number | undefined>>;
       readonly retry: RetryMode;
       readonly signal?: AbortSignal | undefined;
+      readonly traceContext?: Context | undefined;
       readonly idempotencyKey?: string | undefined;
       readonly fenced?: boolean;
       readonly extraTimeoutMs?: number;
@@ -170,6 +183,7 @@ export class OrchestratorClient {
       await this.#call<T>('GET', path, {
         retry,
         signal: options.signal,
+        traceContext: options.traceContext,
         ...(query === undefined ? {} : { query }),
       })
     ).body;
@@ -182,6 +196,7 @@ export class OrchestratorClient {
       body: submission,
       retry: key === undefined ? 'unprocessed' : 'always',
       signal: options.signal,
+      traceContext: options.traceContext,
       idempotencyKey: options.idempotencyKey,
     });
     return body;
@@ -198,9 +213,26 @@ export class OrchestratorClient {
       body: { jobs: submissions },
       retry: keyed ? 'always' : 'unprocessed',
       signal: options.signal,
+      traceContext: options.traceContext,
       idempotencyKey: options.idempotencyKey,
     });
     return body;
+  }
+
+  /**
+   * Reads the dependency graph of a job: every job connected to it, with topological order, critical path
+   * and parallel groups. @throws OrchestratorApiError `JOB_NOT_FOUND` (404), `DAG_TOO_LARGE` (422)
+   */
+  getJobDag(jobId: string, options: CallOptions = {}): Promise<JobDag> {
+    return this.#get<JobDag>(`/jobs/${encodeURIComponent(jobId)}/dag`, options);
+  }
+
+  /**
+   * Reads the dependency graph of the jobs of a run. @throws OrchestratorApiError `RUN_NOT_FOUND` (404),
+   * `DAG_TOO_LARGE` (422)
+   */
+  getRunDag(runId: string, options: CallOptions = {}): Promise<JobDag> {
+    return this.#get<JobDag>(`/runs/${encodeURIComponent(runId)}/dag`, options);
   }
 
   /** Reads one job. @throws OrchestratorApiError `JOB_NOT_FOUND` (404) */
@@ -286,6 +318,7 @@ export class OrchestratorClient {
       body,
       retry,
       signal: options.signal,
+      traceContext: options.traceContext,
       idempotencyKey: options.idempotencyKey,
       headers: operatorHeaders(options),
     });
@@ -323,9 +356,70 @@ export class OrchestratorClient {
     return this.#get<Page<DeadLetterEntry>>('/deadletter', options, {
       status: query.status,
       jobType: query.jobType,
+      sourceId: query.sourceId,
+      errorType: query.errorType,
+      created_after: query.createdAfter,
+      created_before: query.createdBefore,
       page_size: query.pageSize,
       page_token: query.pageToken,
     });
+  }
+
+  /** One dead-letter entry. @throws OrchestratorApiError `DEAD_LETTER_NOT_FOUND` */
+  getDeadLetter(entryId: string, options: CallOptions = {}): Promise<DeadLetterEntry> {
+    return this.#get<DeadLetterEntry>(`/deadletter/${encodeURIComponent(entryId)}`, options);
+  }
+
+  /** Counts by status, the `top` error types of open entries, the oldest open entry. */
+  getDeadLetterStats(
+    query: { readonly top?: number } = {},
+    options: CallOptions = {},
+  ): Promise<DeadLetterStats> {
+    return this.#get<DeadLetterStats>('/deadletter/stats', options, { top: query.top });
+  }
+
+  /** Open entries grouped by job type × error type × source. */
+  getDeadLetterSummary(options: CallOptions = {}): Promise<DeadLetterSummary> {
+    return this.#get<DeadLetterSummary>('/deadletter/summary', options);
+  }
+
+  /**
+   * Replays an open entry's job as a new job and marks the entry `replayed`.
+   * @throws OrchestratorApiError `DEAD_LETTER_NOT_FOUND`, `DEAD_LETTER_NOT_OPEN`
+   */
+  async replayDeadLetter(
+    entryId: string,
+    options: CreateCallOptions & OperatorCallOptions = {},
+  ): Promise<DeadLetterReplay> {
+    return this.#create<DeadLetterReplay>(`/deadletter/${encodeURIComponent(entryId)}/replay`, {}, options);
+  }
+
+  /**
+   * Resolves an open entry with a note (1–1,024 characters).
+   * @throws OrchestratorApiError `DEAD_LETTER_NOT_FOUND`, `DEAD_LETTER_NOT_OPEN`
+   */
+  async resolveDeadLetter(
+    entryId: string,
+    note: string,
+    options: OperatorCallOptions = {},
+  ): Promise<DeadLetterEntry> {
+    const path = `/deadletter/${encodeURIComponent(entryId)}/resolve`;
+    return (await this.#operate<DeadLetterEntry>(path, { note }, 'unprocessed', options)).body;
+  }
+
+  /**
+   * Previews (`dryRun: true`) or runs a replay of the terminal jobs `filter` matches, in one transaction.
+   * @throws OrchestratorApiError `REPLAY_LIMIT_EXCEEDED` (more matches than `max`; nothing written)
+   */
+  async replayJobs(
+    request: { readonly filter: ReplayFilter; readonly max?: number; readonly dryRun?: boolean },
+    options: CreateCallOptions & OperatorCallOptions = {},
+  ): Promise<ReplayPreview | BulkReplay> {
+    // A dry run writes nothing: it may be repeated like a read.
+    const body = { filter: request.filter, max: request.max, dryRun: request.dryRun };
+    if (request.dryRun === true)
+      return (await this.#operate<ReplayPreview>('/jobs/replay', body, 'always', options)).body;
+    return this.#create<BulkReplay>('/jobs/replay', body, options);
   }
 
   /**
@@ -338,6 +432,7 @@ export class OrchestratorClient {
       body: request,
       retry: 'always',
       signal: options.signal,
+      traceContext: options.traceContext,
       extraTimeoutMs: request.waitMs ?? 0,
     });
     return body.leases;
@@ -351,7 +446,12 @@ export class OrchestratorClient {
   ): Promise<LeaseStatus> {
     const path = `/leases/${encodeURIComponent(leaseId)}/heartbeat`;
     return (
-      await this.#call<LeaseStatus>('POST', path, { body: request, retry: 'always', signal: options.signal })
+      await this.#call<LeaseStatus>('POST', path, {
+        body: request,
+        retry: 'always',
+        signal: options.signal,
+        traceContext: options.traceContext,
+      })
     ).body;
   }
 
@@ -363,7 +463,12 @@ export class OrchestratorClient {
   ): Promise<LeaseStatus> {
     const path = `/leases/${encodeURIComponent(leaseId)}/progress`;
     return (
-      await this.#call<LeaseStatus>('POST', path, { body: request, retry: 'always', signal: options.signal })
+      await this.#call<LeaseStatus>('POST', path, {
+        body: request,
+        retry: 'always',
+        signal: options.signal,
+        traceContext: options.traceContext,
+      })
     ).body;
   }
 
@@ -378,6 +483,7 @@ export class OrchestratorClient {
       body: request,
       retry: 'unprocessed',
       signal: options.signal,
+      traceContext: options.traceContext,
     });
     return answer.body.items;
   }
@@ -398,6 +504,7 @@ export class OrchestratorClient {
       retry: 'always',
       fenced: true,
       signal: options.signal,
+      traceContext: options.traceContext,
     });
     return answer.body;
   }
@@ -417,6 +524,7 @@ export class OrchestratorClient {
         body: { completions },
         retry: 'always',
         signal: options.signal,
+        traceContext: options.traceContext,
       },
     );
     if (!answer.possiblyRepeated) return answer.body.results;
@@ -437,6 +545,7 @@ export class OrchestratorClient {
         body: { heartbeats },
         retry: 'always',
         signal: options.signal,
+        traceContext: options.traceContext,
       },
     );
     return answer.body.results;
@@ -482,6 +591,129 @@ export class OrchestratorClient {
   async enableClient(clientId: string, options: OperatorCallOptions = {}): Promise<RegisteredClient> {
     const path = `/clients/${encodeURIComponent(clientId)}/enable`;
     return (await this.#operate<{ client: RegisteredClient }>(path, {}, 'unprocessed', options)).body.client;
+  }
+
+  /** Lists the tenant's sources in registration order, one page at a time (`GET /sources`). */
+  listSources(query: ListSourcesQuery = {}, options: CallOptions = {}): Promise<Page<Source>> {
+    return this.#get<Page<Source>>('/sources', options, {
+      sourceType: query.sourceType,
+      enabled: query.enabled === undefined ? undefined : String(query.enabled),
+      paused: query.paused === undefined ? undefined : String(query.paused),
+      page_size: query.pageSize,
+      page_token: query.pageToken,
+    });
+  }
+
+  /** Reads one source. @throws OrchestratorApiError `SOURCE_NOT_FOUND` */
+  getSource(sourceId: string, options: CallOptions = {}): Promise<Source> {
+    return this.#get<Source>(`/sources/${encodeURIComponent(sourceId)}`, options);
+  }
+
+  /**
+   * Registers a source (`POST /sources`). Needs `orch:operate`; audited as `source.register`. With an
+   * idempotency key a repeat returns the same source.
+   * @throws OrchestratorApiError `SOURCE_EXISTS`, `IDEMPOTENCY_CONFLICT`, `VALIDATION_FAILED`
+   */
+  async registerSource(
+    source: NewSource,
+    options: CreateCallOptions & OperatorCallOptions = {},
+  ): Promise<Source> {
+    return this.#create<Source>('/sources', source, options);
+  }
+
+  /**
+   * Changes a source (`PATCH /sources/{sourceId}`); with `expectedVersion`, sent as `If-Match`, refused
+   * unless the source is at that version. Audited as `source.update`.
+   * @throws OrchestratorApiError `SOURCE_NOT_FOUND`, `SOURCE_VERSION_MISMATCH` (412), `VALIDATION_FAILED`
+   */
+  async updateSource(
+    sourceId: string,
+    change: SourceChange,
+    options: OperatorCallOptions & { readonly expectedVersion?: number } = {},
+  ): Promise<Source> {
+    const path = `/sources/${encodeURIComponent(sourceId)}`;
+    const call = this.#operatorCall(change, options);
+    const headers =
+      options.expectedVersion === undefined
+        ? call.headers
+        : { ...call.headers, 'if-match': `"${options.expectedVersion}"` };
+    return (await this.#call<Source>('PATCH', path, { ...call, headers })).body;
+  }
+
+  /**
+   * Enables, disables, pauses (`pause` needs a reason) or resumes a source; a repeat changes nothing.
+   * Needs `orch:operate`; audited as `source.{action}`.
+   * @throws OrchestratorApiError `SOURCE_NOT_FOUND`, `VALIDATION_FAILED`
+   */
+  async changeSourceState(
+    sourceId: string,
+    change:
+      { readonly action: 'enable' | 'disable' | 'resume' } | ({ readonly action: 'pause' } & SourcePause),
+    options: OperatorCallOptions = {},
+  ): Promise<Source> {
+    const { action, ...body } = change;
+    const path = `/sources/${encodeURIComponent(sourceId)}/${action}`;
+    return (await this.#operate<Source>(path, body, 'always', options)).body;
+  }
+
+  /** Lists the tenant's SLOs, newest first, one page at a time (`GET /slos`). */
+  listSlos(query: PageQuery = {}, options: CallOptions = {}): Promise<Page<Slo>> {
+    return this.#get<Page<Slo>>('/slos', options, { page_size: query.pageSize, page_token: query.pageToken });
+  }
+
+  /** Reads one SLO. @throws OrchestratorApiError `SLO_NOT_FOUND` */
+  getSlo(sloId: string, options: CallOptions = {}): Promise<Slo> {
+    return this.#get<Slo>(`/slos/${encodeURIComponent(sloId)}`, options);
+  }
+
+  /** An SLO's burn rates now (`GET /slos/{sloId}/burn-rate`). @throws OrchestratorApiError `SLO_NOT_FOUND` */
+  getSloBurnRate(sloId: string, options: CallOptions = {}): Promise<SloBurnRate> {
+    return this.#get<SloBurnRate>(`/slos/${encodeURIComponent(sloId)}/burn-rate`, options);
+  }
+
+  /**
+   * Defines an SLO (`POST /slos`). Needs `orch:operate` and a reason and ticket; audited as `slo.create`.
+   * @throws OrchestratorApiError `VALIDATION_FAILED`, `SLO_NAME_TAKEN`
+   */
+  async createSlo(slo: NewSlo, options: OperatorCallOptions = {}): Promise<Slo> {
+    return (await this.#operate<Slo>('/slos', slo, 'unprocessed', options)).body;
+  }
+
+  /** Changes an SLO (`PATCH /slos/{sloId}`); audited as `slo.update`. */
+  async updateSlo(sloId: string, change: SloChange, options: OperatorCallOptions = {}): Promise<Slo> {
+    const path = `/slos/${encodeURIComponent(sloId)}`;
+    return (await this.#call<Slo>('PATCH', path, this.#operatorCall(change, options))).body;
+  }
+
+  /** Deletes an SLO and its incidents (`DELETE /slos/{sloId}`); audited as `slo.delete`. */
+  async deleteSlo(sloId: string, options: OperatorCallOptions = {}): Promise<void> {
+    const path = `/slos/${encodeURIComponent(sloId)}`;
+    await this.#call<null>('DELETE', path, this.#operatorCall(undefined, options));
+  }
+
+  #operatorCall(body: unknown, options: OperatorCallOptions) {
+    return {
+      ...(body === undefined ? {} : { body }),
+      retry: 'unprocessed' as const,
+      signal: options.signal,
+      traceContext: options.traceContext,
+      headers: operatorHeaders(options),
+    };
+  }
+
+  /** Lists the tenant's SLO incidents, newest first (`GET /incidents`). */
+  listIncidents(query: ListIncidentsQuery = {}, options: CallOptions = {}): Promise<Page<Incident>> {
+    return this.#get<Page<Incident>>('/incidents', options, {
+      status: query.status,
+      slo_id: query.sloId,
+      page_size: query.pageSize,
+      page_token: query.pageToken,
+    });
+  }
+
+  /** Reads one incident. @throws OrchestratorApiError `INCIDENT_NOT_FOUND` */
+  getIncident(incidentId: string, options: CallOptions = {}): Promise<Incident> {
+    return this.#get<Incident>(`/incidents/${encodeURIComponent(incidentId)}`, options);
   }
 
   /** Lists the tenant's audit entries, newest first, one page at a time (`GET /audit`). */
@@ -554,6 +786,7 @@ export class OrchestratorClient {
     const { body } = await this.#call<string>('GET', '/audit/export', {
       retry: 'always',
       signal: options.signal,
+      traceContext: options.traceContext,
       query: exportQuery(range),
       headers: { accept: 'application/x-ndjson, application/problem+json' },
       responseType: 'text',
@@ -576,6 +809,7 @@ export class OrchestratorClient {
         root: true,
         retry: 'never',
         signal: options.signal,
+        traceContext: options.traceContext,
       })
     ).body;
   }
@@ -587,6 +821,7 @@ export class OrchestratorClient {
         root: true,
         retry: 'never',
         signal: options.signal,
+        traceContext: options.traceContext,
       })
     ).body;
   }

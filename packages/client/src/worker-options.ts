@@ -1,3 +1,4 @@
+import { trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { BackoffPolicy } from './backoff.js';
@@ -41,6 +42,11 @@ export interface WorkerSettings {
   readonly idlePollDelayMs?: number;
   /** How long `stop()` waits for handlers by default; 30,000. */
   readonly stopTimeoutMs?: number;
+  /**
+   * Where the `orch.job.run` span of each job goes: the application's registered (global) provider by
+   * default, which is a no-op until the application registers one.
+   */
+  readonly tracerProvider?: TracerProvider;
 }
 
 /** A worker's client credentials: `scopes` default to `['orch:worker']`, all its calls need. */
@@ -88,7 +94,11 @@ export interface ResolvedWorkerOptions {
   readonly errorBackoff: BackoffPolicy;
   readonly idlePollDelayMs: number;
   readonly stopTimeoutMs: number;
+  readonly tracer: Tracer;
 }
+
+/** The instrumentation scope of the worker's spans. */
+export const TRACER_NAME = '@stella-orch/client';
 
 /** A worker id unique enough for logs and lease records: `<hostname>-<pid>-<6 hex>`. */
 export function defaultWorkerId(): string {
@@ -121,6 +131,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     errorBackoff: options.errorBackoff ?? { initialDelayMs: 500, maxDelayMs: 30_000 },
     idlePollDelayMs: options.idlePollDelayMs ?? 1_000,
     stopTimeoutMs: options.stopTimeoutMs ?? 30_000,
+    tracer: (options.tracerProvider ?? trace.getTracerProvider()).getTracer(TRACER_NAME),
   };
   checkRange('concurrency', resolved.concurrency, 1, Number.MAX_SAFE_INTEGER);
   checkRange('leaseDurationMs', resolved.leaseDurationMs, 1, Number.MAX_SAFE_INTEGER);

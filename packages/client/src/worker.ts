@@ -1,3 +1,4 @@
+import { context, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import { EventEmitter } from 'node:events';
 import { isApiError, OrchestratorApiError } from './api-error.js';
 import { backoffDelayMs, sleepUnlessAborted } from './backoff.js';
@@ -8,6 +9,7 @@ import type { JobContext, WorkerAbortReason } from './job-handler.js';
 import { completionFor, shutdownFailure, type HandlerOutcome } from './job-outcome.js';
 import type { CompleteRequest, LeaseGrant } from './lease-resources.js';
 import { TokenRequestError } from './token-request-error.js';
+import { parentContextOf } from './trace-propagation.js';
 import type { StopOptions, WorkerEvents, WorkerStats } from './worker-events.js';
 import {
   MAX_LEASE_BATCH,
@@ -19,6 +21,10 @@ import {
 interface ActiveJob {
   readonly grant: LeaseGrant;
   readonly controller: AbortController;
+  /** The job's `orch.job.run` span (not for leases given back unstarted), ended once it is completed. */
+  readonly span?: Span;
+  /** The context holding {@link ActiveJob.span}: the handler runs in it, its lease calls carry it. */
+  readonly traceContext?: Context;
   leaseUntil: string;
   /** The lease is gone: nothing is completed. */
   lost: boolean;
@@ -35,6 +41,8 @@ const ABORT_GRACE_MS = 1_000;
 const MAX_COMPLETION_DELIVERIES = 5;
 /** Empty answers well before `pollWaitMs` in a row after which the loop pauses `idlePollDelayMs`. */
 const QUICK_EMPTY_POLLS_BEFORE_PAUSE = 3;
+/** The name of the span each job's handler runs in. */
+export const JOB_RUN_SPAN_NAME = 'orch.job.run';
 /** Lease-call errors that retrying cannot fix: the worker stops and `start()` rejects. */
 const PERMANENT_LEASE_STATUSES = new Set([400, 401, 403, 404, 405, 413, 415]);
 
@@ -213,9 +221,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   #startJob(grant: LeaseGrant): void {
+    const { span, traceContext } = this.#runSpan(grant);
     const active: ActiveJob = {
       grant,
       controller: new AbortController(),
+      span,
+      traceContext,
       leaseUntil: grant.leaseUntil,
       lost: false,
       forced: false,
@@ -227,6 +238,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#heartbeats.add({
       leaseId: grant.leaseId,
       fencingToken: grant.fencingToken,
+      traceContext,
       onBeat: (answer) => {
         active.leaseUntil = answer.leaseUntil;
         if (answer.cancelRequested) this.#abort(active, 'canceled');
@@ -240,10 +252,39 @@ export class Worker extends EventEmitter<WorkerEvents> {
     });
   }
 
+  /**
+   * Starts the `orch.job.run` span of a job: a CONSUMER span whose parent is the trace context the job
+   * carries from its submission (a new trace when it has none).
+   */
+  #runSpan(grant: LeaseGrant): { span: Span; traceContext: Context } {
+    const { job } = grant;
+    const parent = parentContextOf(job);
+    const span = this.#options.tracer.startSpan(
+      JOB_RUN_SPAN_NAME,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'orch.tenant.id': job.tenantId,
+          'orch.job.id': job.jobId,
+          'orch.job.type': job.jobType,
+          'orch.job.attempt': job.attempt,
+          'orch.lease.id': grant.leaseId,
+          'orch.worker.id': this.workerId,
+        },
+      },
+      parent,
+    );
+    return { span, traceContext: trace.setSpan(parent, span) };
+  }
+
   async #invoke(active: ActiveJob): Promise<HandlerOutcome> {
+    const run = () => this.#options.handler(active.grant.job, this.#context(active));
     try {
-      return { ok: true, value: await this.#options.handler(active.grant.job, this.#context(active)) };
+      const value: unknown =
+        active.traceContext === undefined ? await run() : await context.with(active.traceContext, run);
+      return { ok: true, value };
     } catch (error) {
+      if (error instanceof Error) active.span?.recordException(error);
       return { ok: false, error };
     }
   }
@@ -254,6 +295,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (active.forced) return;
     if (active.lost) {
       this.#heartbeats.remove(active.grant.leaseId);
+      active.span?.setStatus({ code: SpanStatusCode.ERROR, message: 'lease lost' });
+      active.span?.end();
       return;
     }
     this.#track(
@@ -272,6 +315,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       logger,
       signal: active.controller.signal,
       leaseUntil: () => active.leaseUntil,
+      ...(active.traceContext === undefined ? {} : { traceContext: active.traceContext }),
       onLeaseLost: () => {
         this.#onLost(active, 'call');
       },
@@ -318,8 +362,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const log = this.#options.logger;
     active.completing = true;
     let result: CompletionResult | undefined;
+    active.span?.setAttribute('orch.job.outcome', request.outcome);
+    if (request.outcome !== 'succeeded') active.span?.setStatus({ code: SpanStatusCode.ERROR });
     try {
-      result = await this.#deliver({ leaseId: grant.leaseId, ...request });
+      result = await this.#deliver({ leaseId: grant.leaseId, ...request }, active.traceContext);
     } catch (error) {
       log.error(
         { jobId: grant.job.jobId, error: describe(error) },
@@ -327,6 +373,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       );
     } finally {
       this.#heartbeats.remove(grant.leaseId);
+      active.span?.end();
     }
     if (result === undefined) {
       this.#counts.completionErrors++;
@@ -348,10 +395,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
   }
 
-  async #deliver(completion: Parameters<CompletionBatcher['submit']>[0]): Promise<CompletionResult> {
+  async #deliver(
+    completion: Parameters<CompletionBatcher['submit']>[0],
+    traceContext: Context | undefined,
+  ): Promise<CompletionResult> {
     for (let delivery = 1; ; delivery++) {
       try {
-        return await this.#completions.submit(completion);
+        return await this.#completions.submit(completion, traceContext);
       } catch (error) {
         if (delivery >= MAX_COMPLETION_DELIVERIES || this.#hardStop.signal.aborted) throw error;
         const wait = backoffDelayMs(this.#options.errorBackoff, delivery);

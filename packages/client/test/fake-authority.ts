@@ -63,6 +63,10 @@ export function requiredScope(method: string, path: string): string {
   if (rest.startsWith('/clients')) return 'orch:admin';
   if (method === 'POST' && rest === '/audit/checkpoints') return 'orch:admin';
   if (method === 'POST' && /^\/jobs\/[^/]+\/(cancel|retry|replay)$/.test(rest)) return 'orch:operate';
+  if (method !== 'GET' && rest.startsWith('/slos')) return 'orch:operate';
+  if (method !== 'GET' && rest.startsWith('/sources')) return 'orch:operate';
+  if (method === 'POST' && /^\/deadletter\/[^/]+\/(replay|resolve)$/.test(rest)) return 'orch:operate';
+  if (method === 'POST' && rest === '/jobs/replay') return 'orch:operate';
   if (method === 'POST') return 'orch:submit';
   return 'orch:read';
 }

@@ -1,6 +1,6 @@
 import type { JsonValue } from './canonical-json.js';
 import type { EventPosition } from './event-position.js';
-import type { JobStatus } from './job-state.js';
+import { isJobStatus, type JobStatus } from './job-state.js';
 
 /** The schema name every envelope carries (SPEC §2). */
 export const EVENT_SCHEMA = 'orch.event.v1';
@@ -91,6 +91,7 @@ export interface PositionedEvent {
 /** The job status each job event type leaves behind. */
 const STATUS_AFTER: Readonly<Record<string, JobStatus>> = {
   'job.created': 'pending',
+  'job.released': 'pending',
   'job.leased': 'leased',
   'job.running': 'running',
   'job.retry_scheduled': 'pending',
@@ -99,6 +100,16 @@ const STATUS_AFTER: Readonly<Record<string, JobStatus>> = {
   'job.dead_lettered': 'failed',
   'job.canceled': 'canceled',
 };
+
+/**
+ * The status an event leaves its job in: a job created with dependencies starts `waiting` (its
+ * `job.created` says so in `data.status`), every other one as {@link STATUS_AFTER} says.
+ */
+function statusAfter(eventType: string, data: Readonly<Record<string, JsonValue>>): JobStatus | null {
+  const stated = text(data, 'status');
+  if (eventType === 'job.created' && stated !== null && isJobStatus(stated)) return stated;
+  return STATUS_AFTER[eventType] ?? null;
+}
 
 function text(data: Readonly<Record<string, JsonValue>>, key: string): string | null {
   const value = data[key];
@@ -147,7 +158,7 @@ export function toEventEnvelope(stored: StoredEvent): EventEnvelope {
             attempt: stored.attempt,
             leaseId: text(data, 'leaseId'),
             workerId: text(data, 'workerId'),
-            status: STATUS_AFTER[stored.eventType] ?? null,
+            status: statusAfter(stored.eventType, data),
             reason: text(data, 'reason') ?? text(data, 'errorType'),
             payloadDigest: job?.payloadDigest ?? null,
           },

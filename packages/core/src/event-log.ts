@@ -40,6 +40,11 @@ export interface EventLog {
    * that starts there misses nothing that commits afterwards.
    */
   getLatestPosition(tenantId: string): Promise<EventPosition>;
+  /**
+   * The position of the tenant's oldest event still kept (readable or not yet), or `null` for an empty
+   * log: a reader whose position is older lost what retention removed in between.
+   */
+  getOldestPosition(tenantId: string): Promise<EventPosition | null>;
   /** Every tenant that has events, by tenant id: what retention walks. */
   listEventTenants(): Promise<string[]>;
   /**

@@ -193,6 +193,8 @@ class FakeJobStore implements JobStore {
       listRuns: (query) => record('listRuns', query, () => ({ items: [], nextPageToken: null })),
       listDeadLetters: (query) =>
         record('listDeadLetters', query, () => ({ items: [], nextPageToken: null })),
+      readJobGraph: (jobId) => record('readJobGraph', jobId, () => null),
+      readRunGraph: (runId) => record('readRunGraph', runId, () => null),
     };
   }
 
@@ -233,7 +235,13 @@ class FakeJobStore implements JobStore {
 }
 
 function jobFrom(job: NewJob, tenantId: string): Job {
-  return fakeJob({ ...job, tenantId });
+  const { traceparent, tracestate, ...fields } = job;
+  return fakeJob({
+    ...fields,
+    tenantId,
+    ...(traceparent == null ? {} : { traceparent }),
+    ...(tracestate == null ? {} : { tracestate }),
+  });
 }
 
 /** Deterministic ids and a scripted random source. */
@@ -333,6 +341,20 @@ describe('JobService.submitJobs', () => {
         idempotencyKey: null,
         correlationId: 'corr-ctx',
       });
+      expect(params.jobs[0]).not.toHaveProperty('traceparent');
+      expect(result).toHaveLength(1);
+      expect(result[0]).toMatchObject({ created: true, job: { jobId: 'uuid-1', tenantId: 't1' } });
+    });
+
+    it('gives the job the trace context of the request', async () => {
+      const { store, service } = setup();
+      const trace = {
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+        tracestate: 'congo=t61rcWkgMzE',
+      };
+      const result = await service.submitJobs({ ...CTX, trace }, [{ jobType: 'scan' }], { batch: false });
+      const params = store.only('createJobs') as { jobs: NewJob[] };
+      expect(params.jobs[0]).toMatchObject(trace);
       expect(result).toHaveLength(1);
       expect(result[0]).toMatchObject({ created: true, job: { jobId: 'uuid-1', tenantId: 't1' } });
     });
@@ -1196,6 +1218,19 @@ describe.each(['retryJob', 'replayJob'] as const)('JobService.%s', (method) => {
       audit: { correlationId: 'corr-ctx' },
     });
     expect(created.job.replayOf).toBe('job-1');
+  });
+
+  it('gives the new job the trace context of the operator’s request when it has one', async () => {
+    const { store, service } = setup();
+    const trace = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
+    await service[method]({ ...CTX, trace }, 'job-1');
+    expect((store.only(method) as { newJob: unknown }).newJob).toEqual({
+      jobId: 'uuid-1',
+      correlationId: 'corr-ctx',
+      idempotencyKey: null,
+      traceparent: trace.traceparent,
+      tracestate: null,
+    });
   });
 
   it('passes the Idempotency-Key, up to 256 characters', async () => {

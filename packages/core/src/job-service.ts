@@ -27,6 +27,7 @@ import type {
   TenantJobStore,
 } from './job-store.js';
 import { checkJobSubmission, JOB_LIMITS, toNewJob, type JobSubmission } from './job-submission.js';
+import { resolveDependencyRefs } from './job-dependency-refs.js';
 import { checkBatchSize, settleBatch } from './lease-batch.js';
 import type { Ids } from './ports.js';
 import type { RequestContext } from './request-context.js';
@@ -108,8 +109,10 @@ export class JobService {
 
   /**
    * Submits jobs. With `idempotencyKey` (the request's `Idempotency-Key`), job *i* of a batch without its
-   * own key gets `<key>:<i>`; a single job gets the key itself.
-   * @throws OrchestratorError `VALIDATION_FAILED`, `IDEMPOTENCY_CONFLICT`, `RUN_NOT_FOUND`
+   * own key gets `<key>:<i>`; a single job gets the key itself. `dependsOn` refs are resolved to the ids of
+   * their batch jobs (see `resolveDependencyRefs`).
+   * @throws OrchestratorError `VALIDATION_FAILED`, `DEPENDENCY_CYCLE`, `DEPENDENCY_NOT_FOUND`,
+   *   `IDEMPOTENCY_CONFLICT`, `RUN_NOT_FOUND`
    */
   async submitJobs(
     ctx: RequestContext,
@@ -129,6 +132,8 @@ export class JobService {
     }
     if (errors.length > 0) throw validationError(errors);
     this.#checkPayloadSizes(submissions, options.batch);
+    const jobIds: string[] = submissions.map(() => this.#ids.uuid());
+    const dependsOn = resolveDependencyRefs(submissions, jobIds, options.batch);
     const jobs = submissions.map((submission, i) => {
       const headerKey =
         options.idempotencyKey === undefined
@@ -137,11 +142,16 @@ export class JobService {
             ? `${options.idempotencyKey}:${i}`
             : options.idempotencyKey;
       const idempotencyKey = submission.idempotencyKey ?? headerKey;
-      return toNewJob(idempotencyKey === undefined ? submission : { ...submission, idempotencyKey }, {
-        jobId: this.#ids.uuid(),
-        correlationId: ctx.correlationId,
-        maxAttempts: this.#options.defaultMaxAttempts,
-      });
+      return toNewJob(
+        idempotencyKey === undefined ? submission : { ...submission, idempotencyKey },
+        {
+          jobId: jobIds[i] ?? this.#ids.uuid(),
+          correlationId: ctx.correlationId,
+          maxAttempts: this.#options.defaultMaxAttempts,
+          trace: ctx.trace,
+        },
+        { dependsOn: dependsOn[i] ?? [] },
+      );
     });
     const created = await this.#tenant(ctx).createJobs({ jobs, actor: ctx.actor });
     this.#created(created, 'submit');
@@ -394,10 +404,15 @@ export class JobService {
         { path: 'Idempotency-Key', message: `must be at most ${JOB_LIMITS.maxKeyLength} characters` },
       ]);
     }
+    // A retry or replay is a new causal chain, started by the operator's request: the clone joins that
+    // request's trace when it has one, else keeps the original's (docs/decisions/0011-tracing.md).
     return {
       jobId: this.#ids.uuid(),
       correlationId: ctx.correlationId,
       idempotencyKey: idempotencyKey ?? null,
+      ...(ctx.trace === undefined
+        ? {}
+        : { traceparent: ctx.trace.traceparent, tracestate: ctx.trace.tracestate ?? null }),
     };
   }
 

@@ -11,6 +11,7 @@ import type {
   Page,
   Run,
 } from './job.js';
+import type { JobGraph } from './job-dag.js';
 import type { JobStatus } from './job-state.js';
 import type { OrchestratorError } from './errors.js';
 import type { QueueDepth } from './queue-depth.js';
@@ -33,6 +34,9 @@ export interface NewJob {
   readonly notBefore: string | null;
   readonly dependsOn: readonly string[];
   readonly replayOf: string | null;
+  /** The trace context the job keeps (`traceparent` in version 00 form); none when absent or `null`. */
+  readonly traceparent?: string | null;
+  readonly tracestate?: string | null;
 }
 
 /** One job of a create call, and whether this call made it (`false`: an idempotent repeat). */
@@ -148,6 +152,12 @@ export type HeartbeatResult = LeaseItemResult<LeaseState>;
 export interface ListDeadLettersQuery {
   readonly status?: DeadLetterEntry['status'];
   readonly jobType?: string;
+  readonly sourceId?: string;
+  readonly errorType?: string;
+  /** Entries created at or after this instant (ISO-8601). */
+  readonly createdAfter?: string;
+  /** Entries created before this instant (ISO-8601). */
+  readonly createdBefore?: string;
   readonly pageSize: number;
   readonly pageToken?: string;
 }
@@ -167,7 +177,13 @@ export interface TenantJobStore {
   /**
    * Inserts jobs with one history row and one event each, in one transaction. A job whose idempotency key
    * exists with the same request digest returns the existing job (`created: false`).
-   * @throws OrchestratorError `IDEMPOTENCY_CONFLICT` (same key, other request), `RUN_NOT_FOUND`
+   *
+   * `dependsOn` names parents by id: a job of the tenant, or another job of the same call (which an
+   * idempotent repeat may find again under another id). A job whose parents all succeeded starts
+   * `pending`, otherwise `waiting`; one with a parent that ended `failed` or `canceled` is canceled at once
+   * (`dependency_failed: <parent id>`), in the same transaction.
+   * @throws OrchestratorError `IDEMPOTENCY_CONFLICT` (same key, other request), `RUN_NOT_FOUND`,
+   *   `DEPENDENCY_NOT_FOUND` (a parent that is no job of the tenant; nothing written)
    */
   createJobs(params: { readonly jobs: readonly NewJob[]; readonly actor: Actor }): Promise<CreatedJob[]>;
   getJob(jobId: string): Promise<Job | null>;
@@ -177,8 +193,8 @@ export interface TenantJobStore {
   listJobArtifacts(jobId: string): Promise<JobArtifact[] | null>;
   summarizeJobs(filter: { readonly jobType?: string; readonly runId?: string }): Promise<JobSummary>;
   /**
-   * Cancels a job: waiting/pending end `canceled` at once; a leased/running job is flagged so that its
-   * worker learns it at the next heartbeat and the attempt ends `canceled`. Writes one `job.cancel` audit
+   * Cancels a job: waiting/pending end `canceled` at once (with their waiting descendants); a leased/running
+   * job is flagged so that its worker learns it at the next heartbeat and the attempt ends `canceled`. Writes one `job.cancel` audit
    * entry (actor `actor`, metadata `audit`) in the same transaction; a refused cancel writes none.
    * @throws OrchestratorError `JOB_NOT_FOUND`, `INVALID_TRANSITION` (terminal)
    */
@@ -196,7 +212,10 @@ export interface TenantJobStore {
    */
   retryJob(params: {
     readonly jobId: string;
-    readonly newJob: Pick<NewJob, 'jobId' | 'correlationId' | 'idempotencyKey'>;
+    readonly newJob: Pick<
+      NewJob,
+      'jobId' | 'correlationId' | 'idempotencyKey' | 'traceparent' | 'tracestate'
+    >;
     readonly actor: Actor;
     readonly audit?: AuditMetadata;
   }): Promise<CreatedJob>;
@@ -207,7 +226,10 @@ export interface TenantJobStore {
    */
   replayJob(params: {
     readonly jobId: string;
-    readonly newJob: Pick<NewJob, 'jobId' | 'correlationId' | 'idempotencyKey'>;
+    readonly newJob: Pick<
+      NewJob,
+      'jobId' | 'correlationId' | 'idempotencyKey' | 'traceparent' | 'tracestate'
+    >;
     readonly actor: Actor;
     readonly audit?: AuditMetadata;
   }): Promise<CreatedJob>;
@@ -236,7 +258,9 @@ export interface TenantJobStore {
   addArtifacts(params: LeaseProof & { readonly artifacts: readonly NewArtifact[] }): Promise<JobArtifact[]>;
   /**
    * Ends the attempt of a lease: success; failure (retry with back-off, or dead-letter when exhausted or
-   * non-retryable); or cancellation.
+   * non-retryable); or cancellation. In the same transaction, a job that ends `succeeded` releases its
+   * waiting children whose parents all succeeded (`pending`), one that ends `failed` or `canceled` cancels
+   * its waiting descendants (`dependency_failed: <job id>`).
    * @throws OrchestratorError `LEASE_LOST`
    */
   completeJob(params: CompleteJobParams): Promise<CompletedJob>;
@@ -252,6 +276,19 @@ export interface TenantJobStore {
   getRun(runId: string): Promise<Run | null>;
   listRuns(query: { readonly pageSize: number; readonly pageToken?: string }): Promise<Page<Run>>;
   listDeadLetters(query: ListDeadLettersQuery): Promise<Page<DeadLetterEntry>>;
+  /**
+   * The dependency graph a job belongs to: every job connected to it through `dependsOn` edges either way
+   * (its ancestors, its descendants, their other parents …), with the edges between them, in creation order.
+   * `null` when the job does not exist.
+   * @throws OrchestratorError `DAG_TOO_LARGE` when it holds more than `maxNodes` jobs
+   */
+  readJobGraph(jobId: string, options: { readonly maxNodes: number }): Promise<JobGraph | null>;
+  /**
+   * The jobs of a run and the edges between them (edges to jobs of other runs left out), in creation order.
+   * `null` when the run does not exist.
+   * @throws OrchestratorError `DAG_TOO_LARGE` when it holds more than `maxNodes` jobs
+   */
+  readRunGraph(runId: string, options: { readonly maxNodes: number }): Promise<JobGraph | null>;
 }
 
 /** A lapsed lease turned into a failed attempt by the reaper. */
@@ -268,7 +305,8 @@ export interface JobStore {
   forTenant(tenantId: string): TenantJobStore;
   /**
    * Turns up to `limit` lapsed leases (all tenants) into failed attempts of type `timed_out`: retried with
-   * back-off, or dead-lettered when exhausted; a job whose cancel was requested ends `canceled`.
+   * back-off, or dead-lettered when exhausted; a job whose cancel was requested ends `canceled`. A job that
+   * ends `failed` or `canceled` cancels its waiting descendants in the same transaction.
    */
   reapExpiredLeases(params: {
     readonly limit: number;

@@ -243,6 +243,19 @@ describe('toNewJob', () => {
     });
   });
 
+  it('keeps the trace context of the request, outside the request digest', () => {
+    const trace = {
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      tracestate: 'congo=t61rcWkgMzE',
+    };
+    const traced = toNewJob({ jobType: 't' }, { ...DEFAULTS, trace });
+    expect(traced).toMatchObject(trace);
+    expect(
+      toNewJob({ jobType: 't' }, { ...DEFAULTS, trace: { traceparent: trace.traceparent } }),
+    ).toMatchObject({ traceparent: trace.traceparent, tracestate: null });
+    expect(traced.requestDigest).toBe(toNewJob({ jobType: 't' }, DEFAULTS).requestDigest);
+  });
+
   it('takes maxAttempts from the defaults when the submission has none', () => {
     expect(toNewJob({ jobType: 't' }, { ...DEFAULTS, maxAttempts: 7 }).maxAttempts).toBe(7);
     expect(toNewJob({ jobType: 't', maxAttempts: 2 }, { ...DEFAULTS, maxAttempts: 7 }).maxAttempts).toBe(2);

@@ -1,6 +1,14 @@
 import { canonicalJson, payloadDigest, sha256Digest, type JsonValue } from './canonical-json.js';
 import { validationError, type FieldError } from './errors.js';
+import { DAG_LIMITS } from './job-dag.js';
 import type { NewJob } from './job-store.js';
+import type { TraceContext } from './trace-context.js';
+
+/**
+ * A parent named in `dependsOn`: the id of a job of the tenant, or `{ ref }`, the `ref` of another job of
+ * the same batch (docs/decisions/0014-job-dependencies.md).
+ */
+export type JobDependency = string | { readonly ref: string };
 
 /** What a producer asks for when submitting a job. */
 export interface JobSubmission {
@@ -15,6 +23,10 @@ export interface JobSubmission {
   readonly runId?: string;
   /** ISO-8601; the job is not leased before it. */
   readonly notBefore?: string;
+  /** A name for this job inside its batch, for other jobs of the batch to depend on (`{ ref }`). */
+  readonly ref?: string;
+  /** The jobs that must succeed before this one runs (at most {@link DAG_LIMITS.maxDependencies}). */
+  readonly dependsOn?: readonly JobDependency[];
 }
 
 /** Bounds of a submission. */
@@ -29,7 +41,8 @@ export const JOB_LIMITS = {
 } as const;
 
 const JOB_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
-const IDENTIFIER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,255}$/;
+/** The rule of every identifier a caller names (idempotency keys, correlation, project, source and run ids). */
+export const IDENTIFIER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,255}$/;
 // An ISO-8601 date-time with an explicit offset: `Date.parse` alone also takes non-ISO strings ("1",
 // "1/2/2024") and reads a date-time without an offset in the server's local time zone.
 const DATE_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/i;
@@ -83,20 +96,72 @@ export function checkJobSubmission(input: JobSubmission, prefix = ''): FieldErro
   ) {
     errors.push({ path: at('notBefore'), message: 'must be an ISO-8601 date-time' });
   }
+  errors.push(...dependencyErrors(input, at));
+  return errors;
+}
+
+/** The normal form of a dependency: a job id in lower case, or the ref. */
+function dependencyKey(dependency: JobDependency): string {
+  return typeof dependency === 'string' ? dependency.toLowerCase() : `ref:${dependency.ref}`;
+}
+
+function dependencyErrors(input: JobSubmission, at: (field: string) => string): FieldError[] {
+  const errors: FieldError[] = [];
+  if (input.ref !== undefined && !IDENTIFIER_PATTERN.test(input.ref)) {
+    errors.push({
+      path: at('ref'),
+      message: 'must be 1–256 of A-Z a-z 0-9 . _ : / @ - starting with a letter or digit',
+    });
+  }
+  const dependsOn = input.dependsOn ?? [];
+  if (dependsOn.length > DAG_LIMITS.maxDependencies) {
+    errors.push({
+      path: at('dependsOn'),
+      message: `must name at most ${DAG_LIMITS.maxDependencies} jobs`,
+    });
+  }
+  const seen = new Set<string>();
+  dependsOn.forEach((dependency, k) => {
+    if (typeof dependency !== 'string' && !IDENTIFIER_PATTERN.test(dependency.ref)) {
+      errors.push({ path: at(`dependsOn[${k}].ref`), message: 'is not a valid ref' });
+      return;
+    }
+    const key = dependencyKey(dependency);
+    if (seen.has(key)) errors.push({ path: at(`dependsOn[${k}]`), message: 'is named twice' });
+    seen.add(key);
+  });
   return errors;
 }
 
 /**
- * Turns a submission into the row the ledger writes.
+ * Turns a submission into the row the ledger writes. The trace context is not part of the request
+ * digest: a repeat with the same idempotency key in another trace is still the same request.
  * @throws OrchestratorError `VALIDATION_FAILED` with the field errors
  */
 export function toNewJob(
   input: JobSubmission,
-  defaults: { readonly jobId: string; readonly correlationId: string; readonly maxAttempts: number },
+  defaults: {
+    readonly jobId: string;
+    readonly correlationId: string;
+    readonly maxAttempts: number;
+    readonly trace?: TraceContext | undefined;
+  },
+  resolved: {
+    /** The ids `input.dependsOn` names, in its order: refs replaced by the ids of their batch jobs. */
+    readonly dependsOn: readonly string[];
+  } = { dependsOn: [] },
 ): NewJob {
   const errors = checkJobSubmission(input);
   if (errors.length > 0) throw validationError(errors);
   const payload = input.payload === undefined ? {} : input.payload;
+  // Dependencies as asked, refs as refs: a repeated batch resolves them to the same jobs again. Absent
+  // fields stay out, so a job without dependencies keeps the digest it had before they existed.
+  const dependencyFields = {
+    ...(input.ref === undefined ? {} : { ref: input.ref }),
+    ...(input.dependsOn === undefined || input.dependsOn.length === 0
+      ? {}
+      : { dependsOn: input.dependsOn.map(dependencyKey) }),
+  };
   const normalized = {
     jobType: input.jobType,
     payload,
@@ -111,10 +176,13 @@ export function toNewJob(
     ...normalized,
     jobId: defaults.jobId,
     payloadDigest: payloadDigest(payload),
-    requestDigest: sha256Digest(canonicalJson(normalized)),
+    requestDigest: sha256Digest(canonicalJson({ ...dependencyFields, ...normalized })),
     idempotencyKey: input.idempotencyKey ?? null,
     correlationId: input.correlationId ?? defaults.correlationId,
-    dependsOn: [],
+    dependsOn: resolved.dependsOn,
     replayOf: null,
+    ...(defaults.trace === undefined
+      ? {}
+      : { traceparent: defaults.trace.traceparent, tracestate: defaults.trace.tracestate ?? null }),
   };
 }

@@ -54,6 +54,13 @@ export interface Job {
   readonly updatedAt: string;
   readonly startedAt: string | null;
   readonly completedAt: string | null;
+  /**
+   * The W3C `traceparent` of the request that created the job (the orchestrator's submit span), handed
+   * to its worker with each lease; absent for jobs created without one (docs/decisions/0011-tracing.md).
+   */
+  readonly traceparent?: string;
+  /** The W3C `tracestate` that came with {@link Job.traceparent}. */
+  readonly tracestate?: string;
 }
 
 /** Who caused a change: a person or service, through a client, with scopes. */
@@ -99,6 +106,15 @@ export interface DeadLetterEntry {
   readonly errorMessage: string;
   readonly status: 'open' | 'replayed' | 'resolved';
   readonly createdAt: string;
+  /** The source of the dead-lettered job, if it had one. */
+  readonly sourceId: string | null;
+  /** The job a replay of this entry made (`null` while open, resolved, or replayed before it was recorded). */
+  readonly replayedJobId: string | null;
+  /** The operator's note, and who resolved the entry when (all `null` unless `resolved`). */
+  readonly resolutionNote: string | null;
+  readonly resolvedBy: string | null;
+  readonly resolvedAt: string | null;
+  readonly updatedAt: string;
 }
 
 /** A group of jobs: one ingestion pass, a backfill, a DAG. */

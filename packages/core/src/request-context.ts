@@ -1,5 +1,6 @@
 import type { Actor } from './job.js';
 import type { OperatorMetadata } from './operator-metadata.js';
+import type { TraceContext } from './trace-context.js';
 
 /**
  * Who is asking, for which tenant: built once per request by the server's context hook (the only place
@@ -20,4 +21,9 @@ export interface RequestContext {
    * `X-Stella-Operator-Ticket`). They do not replace {@link RequestContext.operator}: both are recorded.
    */
   readonly requestOperator?: OperatorMetadata;
+  /**
+   * The W3C trace context the work this request causes belongs to: the server's span of the request
+   * when it traces, else the request's own valid `traceparent`. Jobs the request creates keep it.
+   */
+  readonly trace?: TraceContext;
 }

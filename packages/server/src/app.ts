@@ -2,7 +2,10 @@ import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import {
   AuditService,
+  DeadLetterService,
   JobService,
+  SloService,
+  sourceRegistryPauser,
   OrchestratorError,
   requireOperatorMetadata,
   requireScope,
@@ -17,13 +20,18 @@ import {
   type Scope,
   type SecretHasher,
   type SigningKeyStore,
+  type SloStore,
+  type SourcePauser,
+  type SourceStore,
+  type DeadLetterStore,
 } from '@stella-orch/core';
+import type { TracerProvider } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { OrchestratorConfig } from './config.js';
 import { EventHub } from './events/event-hub.js';
 import { LeaseWaiter } from './lease-waiter.js';
-import { bindRequestLog, loggerOptions, requestChildLogger } from './logging.js';
+import { bindRequestLog, loggerOptions, requestChildLoggerFor } from './logging.js';
 import { createOrchestratorMetrics, type OrchestratorMetrics } from './metrics/orchestrator-metrics.js';
 import { registerMetricsRoutes } from './metrics/metrics-routes.js';
 import { problemFor, sendProblem, toProblem } from './problem.js';
@@ -32,14 +40,19 @@ import { buildAuthority, type Authority } from './authority/authority.js';
 import { bearerTokenOf, resolveRequestContext } from './request-context.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerClientRoutes } from './routes/clients.js';
+import { registerDagRoutes } from './routes/dag.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerLeaseRoutes } from './routes/leases.js';
+import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { registerRunRoutes } from './routes/runs.js';
+import { registerSloRoutes } from './routes/slos.js';
+import { registerSourceRoutes } from './routes/sources.js';
 import { registerAuthorityRoutes } from './routes/token.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 import { scopeOfRoute } from './scope-map.js';
 import { systemClock, systemIds } from './system-ports.js';
+import { RequestTracing } from './tracing/request-tracing.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -62,6 +75,17 @@ export interface AppDeps {
   readonly keys: SigningKeyStore;
   /** The event log the ledger's statements append to (the streams read it). */
   readonly events: EventLog;
+  /** The SLOs and incidents (on the same ledger as `store`: incident events go to its event log). */
+  readonly slos: SloStore;
+  /**
+   * Pauses a source when an incident of an SLO with `pauseSourceOnIncident` opens; by default an audited
+   * pause of the registered source ({@link sourceRegistryPauser}).
+   */
+  readonly sourcePauser?: SourcePauser;
+  /** The registered sources (on the same ledger as `store`: submits check them in their transaction). */
+  readonly sources: SourceStore;
+  /** Dead-letter operations and replay by filter (on the same ledger as `store`). */
+  readonly deadLetters: DeadLetterStore;
   /** The client-secret hasher; scrypt at production cost by default (tests make it cheaper). */
   readonly secrets?: SecretHasher;
   readonly ids?: Ids;
@@ -72,6 +96,11 @@ export interface AppDeps {
   readonly logStream?: DestinationStream;
   /** How often a waiting lease call looks again without a wake-up. */
   readonly leasePollIntervalMs?: number;
+  /**
+   * Where the server's spans go (docs/operations.md#tracing); without it no span is made and only a
+   * request's own `traceparent` is passed on. The caller owns it (and shuts it down).
+   */
+  readonly tracerProvider?: TracerProvider;
 }
 
 /** The HTTP app and the services it was built around. */
@@ -79,6 +108,8 @@ export interface OrchestratorApp {
   readonly app: FastifyInstance;
   readonly jobs: JobService;
   readonly audit: AuditService;
+  /** SLOs, burn rates and incident mode (the evaluator runs `slos.evaluateAll`). */
+  readonly slos: SloService;
   readonly waiter: LeaseWaiter;
   readonly authority: Authority;
   /** The live event streams. */
@@ -94,6 +125,7 @@ export interface OrchestratorApp {
 export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
   const { config, store } = deps;
   const ids = deps.ids ?? systemIds;
+  const tracing = new RequestTracing(deps.tracerProvider);
   const app = Fastify({
     logger:
       deps.logger === false
@@ -102,12 +134,19 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
             typeof deps.logger === 'object' ? deps.logger.level : config.logLevel,
             deps.logStream,
           ),
-    childLoggerFactory: requestChildLogger,
+    childLoggerFactory: requestChildLoggerFor(tracing),
     bodyLimit: config.maxPayloadBytes + 64 * 1024,
     genReqId: () => ids.uuid(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
     return503OnClosing: true,
   });
+  // Every request's server span ends with its answer (and its route, status and tenant).
+  if (tracing.enabled) {
+    app.addHook('onResponse', (request, reply, done) => {
+      tracing.end(request, reply.statusCode);
+      done();
+    });
+  }
   const metrics = createOrchestratorMetrics(config.metrics, {
     queueDepths: () => store.queueDepths(),
     logger: app.log.child({ component: 'metrics' }),
@@ -120,12 +159,23 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
     maxPayloadBytes: config.maxPayloadBytes,
   };
   const jobs = new JobService({ store, ids, metrics: metrics.jobs }, serviceOptions);
+  const deadLetters = new DeadLetterService(
+    { store: deps.deadLetters, ids, metrics: metrics.jobs },
+    { maxReplayJobs: config.maxReplayJobs },
+  );
   const clock = deps.clock ?? systemClock;
   const audit = new AuditService({
     trail: deps.audit,
     signer: new Ed25519AuditSigner({ keys: deps.keys, clock }),
     clock,
     ids,
+  });
+  const slos = new SloService({
+    store: deps.slos,
+    ids,
+    metrics: metrics.slos,
+    logger: app.log.child({ component: 'slo-evaluator' }),
+    pauser: deps.sourcePauser ?? sourceRegistryPauser(deps.sources),
   });
   const waiter = new LeaseWaiter(store);
   const events = new EventHub(
@@ -245,18 +295,23 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
       registerLeaseRoutes(api, {
         jobs,
         waiter,
+        tracing,
         maxLeaseWaitMs: config.maxLeaseWaitMs,
         leasePollIntervalMs: deps.leasePollIntervalMs ?? 1_000,
       });
       registerRunRoutes(api, { store, ids });
+      registerDagRoutes(api, { store });
+      registerDeadLetterRoutes(api, { deadLetters, store });
+      registerSourceRoutes(api, { sources: deps.sources });
       registerAuditRoutes(api, { audit });
+      registerSloRoutes(api, { slos });
       registerClientRoutes(api, { authority });
       registerEventRoutes(api, { hub: events, store, subscribers: metrics.streamSubscribers });
       done();
     },
     { prefix: API_PREFIX },
   );
-  return { app, jobs, audit, waiter, authority, metrics, events };
+  return { app, jobs, audit, slos, waiter, authority, metrics, events };
 }
 
 export type { Logger };

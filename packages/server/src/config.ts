@@ -11,6 +11,7 @@ import {
 import { ConfigError } from './config-error.js';
 import { DEFAULT_EVENTS_CONFIG, validateEventsConfig, type EventsConfig } from './events-config.js';
 import { DEFAULT_METRICS_CONFIG, validateMetricsConfig, type MetricsConfig } from './metrics-config.js';
+import { DEFAULT_SLO_CONFIG, validateSloConfig, type SloConfig } from './slo-config.js';
 
 export { ConfigError };
 
@@ -26,6 +27,8 @@ export interface OrchestratorConfig {
   readonly maxPayloadBytes: number;
   /** Largest accepted body of a batch call. */
   readonly maxBatchBodyBytes: number;
+  /** The cap on `max` of one replay by filter (`POST /jobs/replay`): the most jobs one call may replay. */
+  readonly maxReplayJobs: number;
   readonly defaultLeaseDurationMs: number;
   readonly maxLeaseWaitMs: number;
   readonly defaultMaxAttempts: number;
@@ -44,6 +47,8 @@ export interface OrchestratorConfig {
   readonly events: EventsConfig;
   /** The Prometheus endpoint `GET /metrics` and the labels of its series. */
   readonly metrics: MetricsConfig;
+  /** The SLO evaluator (burn rates and incident mode). */
+  readonly slo: SloConfig;
 }
 
 /** The defaults: port 8080 on all interfaces, PGlite in `./.stella-orch/data`. */
@@ -55,6 +60,7 @@ export const DEFAULT_CONFIG: OrchestratorConfig = {
   logLevel: 'info',
   maxPayloadBytes: 1_048_576,
   maxBatchBodyBytes: 16_777_216,
+  maxReplayJobs: 10_000,
   defaultLeaseDurationMs: 30_000,
   maxLeaseWaitMs: 30_000,
   defaultMaxAttempts: 3,
@@ -64,6 +70,7 @@ export const DEFAULT_CONFIG: OrchestratorConfig = {
   audit: DEFAULT_AUDIT_CONFIG,
   events: DEFAULT_EVENTS_CONFIG,
   metrics: DEFAULT_METRICS_CONFIG,
+  slo: DEFAULT_SLO_CONFIG,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -80,9 +87,13 @@ const ENV_OVERRIDES: readonly (readonly [string, string])[] = [
 
 type Raw = Record<string, unknown>;
 
+/** The environment variable of `metrics.bearerToken` (it overrides the file's). */
+export const METRICS_TOKEN_VARIABLE = 'STELLA_ORCH_METRICS_TOKEN';
+
 /**
  * Reads the configuration: defaults, then the JSON file named by `configPath` or `STELLA_ORCH_CONFIG`,
- * then environment overrides (`PORT`, `HOST`, `DATABASE_URL`, `STELLA_ORCH_DATA_DIR`, `LOG_LEVEL`, …).
+ * then environment overrides (`PORT`, `HOST`, `DATABASE_URL`, `STELLA_ORCH_DATA_DIR`, `LOG_LEVEL`, …,
+ * `STELLA_ORCH_METRICS_TOKEN` for `metrics.bearerToken`).
  *
  * @throws ConfigError naming the first bad key (unknown keys are refused too)
  */
@@ -101,6 +112,11 @@ export function loadConfig(options: {
       typeof DEFAULT_CONFIG[key as keyof OrchestratorConfig] === 'number'
         ? parseNumber(variable, value)
         : value;
+  }
+  // The metrics endpoint's bearer token, kept out of the configuration file (a secret).
+  const metricsToken = options.env[METRICS_TOKEN_VARIABLE];
+  if (metricsToken !== undefined && metricsToken !== '') {
+    merged['metrics'] = { ...asObject(fromFile['metrics'], 'metrics'), bearerToken: metricsToken };
   }
   return validateConfig(merged);
 }
@@ -203,6 +219,7 @@ export function validateConfig(raw: Raw): OrchestratorConfig {
     logLevel: logLevel as OrchestratorConfig['logLevel'],
     maxPayloadBytes: integer(raw, 'maxPayloadBytes', 1_024, 268_435_456),
     maxBatchBodyBytes: integer(raw, 'maxBatchBodyBytes', 1_024, 1_073_741_824),
+    maxReplayJobs: integer(raw, 'maxReplayJobs', 1, 100_000),
     defaultLeaseDurationMs: integer(raw, 'defaultLeaseDurationMs', 1_000, 3_600_000),
     maxLeaseWaitMs: integer(raw, 'maxLeaseWaitMs', 0, 30_000),
     defaultMaxAttempts: integer(raw, 'defaultMaxAttempts', 1, 100),
@@ -212,5 +229,6 @@ export function validateConfig(raw: Raw): OrchestratorConfig {
     audit: validateAuditConfig(raw['audit']),
     events: validateEventsConfig(raw['events']),
     metrics: validateMetricsConfig(raw['metrics']),
+    slo: validateSloConfig(raw['slo']),
   };
 }

@@ -8,8 +8,16 @@ export interface EventsConfig {
   readonly pruneIntervalMs: number;
   /** Events one retention statement removes at most (per tenant, repeated until done). */
   readonly pruneBatchSize: number;
-  /** How often a tenant's live feed looks for new events when nothing woke it. */
+  /**
+   * How often a tenant's live feed looks for new events when the log is idle and nothing woke it: the
+   * longest wait between two reads.
+   */
   readonly pollIntervalMs: number;
+  /**
+   * The wait after a read that found events (a busy log); each read that finds nothing doubles it, up to
+   * `pollIntervalMs`. A read that filled its batch is followed by the next at once.
+   */
+  readonly minPollIntervalMs: number;
   /** Events one read of the log goes through at most. */
   readonly readBatchSize: number;
   /** Recent events each tenant's live feed keeps in memory for its subscribers. */
@@ -30,6 +38,7 @@ export const DEFAULT_EVENTS_CONFIG: EventsConfig = {
   pruneIntervalMs: 60_000,
   pruneBatchSize: 5_000,
   pollIntervalMs: 100,
+  minPollIntervalMs: 20,
   readBatchSize: 500,
   feedBufferEvents: 10_000,
   heartbeatIntervalMs: 15_000,
@@ -43,6 +52,7 @@ const BOUNDS: Readonly<Record<keyof EventsConfig, readonly [number, number]>> = 
   pruneIntervalMs: [1_000, 86_400_000],
   pruneBatchSize: [1, 100_000],
   pollIntervalMs: [10, 60_000],
+  minPollIntervalMs: [1, 60_000],
   readBatchSize: [1, 5_000],
   feedBufferEvents: [100, 1_000_000],
   heartbeatIntervalMs: [100, 300_000],

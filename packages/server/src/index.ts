@@ -20,4 +20,7 @@ export { LeaseWaiter } from './lease-waiter.js';
 export { toProblem, type Problem } from './problem.js';
 export { startOrchestrator, type RunningOrchestrator } from './start.js';
 export { systemClock, systemIds } from './system-ports.js';
+export { tracerProviderOf } from './tracing/env-tracer-provider.js';
+export { LEASE_SPAN_NAME, TRACE_ATTRIBUTES } from './tracing/request-tracing.js';
+export { DEFAULT_SERVICE_NAME, tracingSettingsFromEnv, type TracingSettings } from './tracing/tracing-env.js';
 export { generateClientSecret, ScryptSecretHasher } from './authority/scrypt-secret-hasher.js';

@@ -2,6 +2,7 @@ import type { RequestContext } from '@stella-orch/core';
 import type { FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { DestinationStream, Logger } from 'pino';
+import type { RequestTracing } from './tracing/request-tracing.js';
 
 /**
  * Fields no log line may show: credentials (the `Authorization` header, client secrets, tokens, the
@@ -17,6 +18,8 @@ export const REDACTED_LOG_PATHS: readonly string[] = [
   'headers.cookie',
   'req.headers.authorization',
   'req.headers.cookie',
+  'headers["sec-websocket-protocol"]',
+  'req.headers["sec-websocket-protocol"]',
   'client_secret',
   'clientSecret',
   'access_token',
@@ -54,8 +57,8 @@ export function loggableUrl(url: string): string {
 const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
 
 /**
- * The W3C trace id of a request's `traceparent` header (the hook where tracing will plug in); `undefined`
- * without a valid one, or with the all-zero id the specification forbids.
+ * The W3C trace id of a request's `traceparent` header; `undefined` without a valid one, or with the
+ * all-zero id the specification forbids. (Request logs take theirs from {@link RequestTracing}.)
  */
 export function traceIdOf(traceparent: string | string[] | undefined): string | undefined {
   if (typeof traceparent !== 'string') return undefined;
@@ -102,18 +105,21 @@ function requestFields(request: Partial<FastifyRequest>): {
 }
 
 /**
- * Fastify's child-logger factory: the request-id binding of every request's logger, plus `traceId` when
- * the request carries a W3C `traceparent`.
+ * Fastify's child-logger factory, called once per request as it arrives: it begins the request's trace
+ * (`tracing.begin`: the server span when tracing, else the request's own valid `traceparent`) and binds
+ * its `traceId`, beside the request id, to every line of the request.
  */
-export function requestChildLogger(
-  this: unknown,
-  logger: FastifyRequest['log'],
-  bindings: Record<string, unknown>,
-  options: Parameters<FastifyRequest['log']['child']>[1],
-  raw: IncomingMessage,
-): FastifyRequest['log'] {
-  const traceId = traceIdOf(raw.headers['traceparent']);
-  return logger.child(traceId === undefined ? bindings : { ...bindings, traceId }, options);
+export function requestChildLoggerFor(tracing: RequestTracing) {
+  return function requestChildLogger(
+    this: unknown,
+    logger: FastifyRequest['log'],
+    bindings: Record<string, unknown>,
+    options: Parameters<FastifyRequest['log']['child']>[1],
+    raw: IncomingMessage,
+  ): FastifyRequest['log'] {
+    const traceId = tracing.begin(raw)?.traceId;
+    return logger.child(traceId === undefined ? bindings : { ...bindings, traceId }, options);
+  };
 }
 
 const MAX_ID_LENGTH = 128;

@@ -1,5 +1,6 @@
 import { ERROR_CATALOGUE, isOrchestratorError, type ErrorCode, type FieldError } from '@stella-orch/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { requestTraceOf } from './tracing/request-tracing.js';
 
 /** An RFC 9457 problem document with the orchestrator's stable `code`. */
 export interface Problem {
@@ -16,7 +17,11 @@ export interface Problem {
 
 const PROBLEM_BASE = 'https://stella-ops.org/problems/';
 
-/** Builds the problem document of `code` for a request. */
+/**
+ * Builds the problem document of `code` for a request. Its `traceId` is the request's W3C trace id (its
+ * server span's, or its own `traceparent`'s when the server does not trace), else the request id: either
+ * way the value the request's log lines carry.
+ */
 export function problemFor(
   request: FastifyRequest,
   code: ErrorCode,
@@ -31,7 +36,7 @@ export function problemFor(
     code,
     detail,
     instance: request.url.split('?')[0] ?? request.url,
-    traceId: request.id,
+    traceId: requestTraceOf(request.raw)?.traceId ?? request.id,
     ...extensions,
   };
 }

@@ -8,6 +8,7 @@ import {
   type VerifiedToken,
 } from '@stella-orch/core';
 import type { FastifyRequest } from 'fastify';
+import { requestTraceOf } from './tracing/request-tracing.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -22,13 +23,33 @@ const CORRELATION_PATTERN = /^[\x21-\x7e]{1,128}$/;
 const BEARER_PATTERN = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 const MAX_TOKEN_LENGTH = 16_384;
 
+/** The subprotocol that announces a token in `Sec-WebSocket-Protocol`: `bearer, <token>`. */
+export const WEBSOCKET_BEARER_PROTOCOL = 'bearer';
+
 /**
- * The bearer token of a request (`Authorization: Bearer <token>`).
+ * A browser's WebSocket cannot send an Authorization header, only subprotocols: an upgrade request may
+ * carry its token as the pair `Sec-WebSocket-Protocol: bearer, <token>` (as Kubernetes' API server does).
+ * The server selects `bearer` (the first protocol offered), so the token is never echoed back; the header
+ * is never logged. Returns it as an Authorization value, or `undefined`.
+ */
+function webSocketBearer(request: FastifyRequest): string | undefined {
+  if (header(request, 'upgrade')?.toLowerCase() !== 'websocket') return undefined;
+  const protocols = header(request, 'sec-websocket-protocol')
+    ?.split(',')
+    .map((part) => part.trim());
+  const at = protocols?.indexOf(WEBSOCKET_BEARER_PROTOCOL) ?? -1;
+  const token = at < 0 ? undefined : protocols?.[at + 1];
+  return token === undefined || token === '' ? undefined : `Bearer ${token}`;
+}
+
+/**
+ * The bearer token of a request (`Authorization: Bearer <token>`, or for a WebSocket upgrade the
+ * subprotocol pair `bearer, <token>`).
  * @throws OrchestratorError `UNAUTHENTICATED`: without an Authorization header, or with one that is not a
  *   bearer token (`details.tokenGiven` tells the two apart, for the `WWW-Authenticate` challenge)
  */
 export function bearerTokenOf(request: FastifyRequest): string {
-  const value = header(request, 'authorization');
+  const value = header(request, 'authorization') ?? webSocketBearer(request);
   if (value === undefined) {
     throw new OrchestratorError(
       'UNAUTHENTICATED',
@@ -51,7 +72,8 @@ export function bearerTokenOf(request: FastifyRequest): string {
  * Builds the request context from a verified token and the request: the token decides tenant and actor
  * (`X-Stella-Tenant` may only repeat the token's tenant); the request adds its correlation id and its own
  * operator reason and ticket (`X-Stella-Operator-Reason`, `X-Stella-Operator-Ticket`), checked under the
- * operator policy of SPEC §3. This hook is the only place in the server that decides identity.
+ * operator policy of SPEC §3. This hook is the only place in the server that decides identity. The
+ * request's trace context (see `tracing/request-tracing.ts`) goes with it, for the jobs it creates.
  *
  * @throws OrchestratorError `VALIDATION_FAILED` on a malformed tenant or correlation header or an operator
  *   reason/ticket outside the policy; `TENANT_MISMATCH` when the tenant header names another tenant
@@ -69,11 +91,13 @@ export function resolveRequestContext(request: FastifyRequest, token: VerifiedTo
       details: { errors: [{ path: 'header.x-correlation-id', message: 'is not a valid correlation id' }] },
     });
   }
-  return requestContextFromToken(token, {
+  const ctx = requestContextFromToken(token, {
     tenantHeader,
     correlationId,
     requestOperator: requestOperatorOf(request),
   });
+  const trace = requestTraceOf(request.raw)?.context;
+  return trace === undefined ? ctx : { ...ctx, trace };
 }
 
 /** `X-Stella-Operator-Reason` / `-Ticket`, checked; `undefined` when the request gives neither. */

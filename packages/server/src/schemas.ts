@@ -1,4 +1,4 @@
-import { JOB_LIMITS, JOB_STATUSES } from '@stella-orch/core';
+import { DAG_LIMITS, JOB_LIMITS, JOB_STATUSES } from '@stella-orch/core';
 
 // JSON Schemas of the API: request validation, response serialisation and the OpenAPI document come
 // from these. Bodies refuse unknown fields.
@@ -75,6 +75,12 @@ export const jobSchema = {
     updatedAt: timestamp,
     startedAt: nullableTimestamp,
     completedAt: nullableTimestamp,
+    traceparent: {
+      type: 'string',
+      description:
+        'W3C traceparent (version 00) of the request that created the job: its worker continues this trace. Absent when the job has none.',
+    },
+    tracestate: { type: 'string', description: 'W3C tracestate that came with traceparent.' },
   },
 } as const;
 
@@ -114,6 +120,23 @@ export const jobSubmissionSchema = {
     sourceId: identifier,
     runId: identifier,
     notBefore: { type: 'string', format: 'date-time' },
+    ref: {
+      ...identifier,
+      description: 'A name for this job inside its batch, for other jobs of the batch to depend on.',
+    },
+    dependsOn: {
+      type: 'array',
+      maxItems: DAG_LIMITS.maxDependencies,
+      description:
+        'Jobs that must succeed before this one runs: job ids of the tenant, or { "ref": … } naming another ' +
+        'job of the same batch by its ref.',
+      items: {
+        anyOf: [
+          { type: 'string', minLength: 1, maxLength: 64 },
+          { type: 'object', additionalProperties: false, required: ['ref'], properties: { ref: identifier } },
+        ],
+      },
+    },
   },
 } as const;
 
@@ -130,6 +153,39 @@ export const runSchema = {
     counts: { type: 'object', additionalProperties: { type: 'integer' } },
     total: { type: 'integer' },
     createdAt: timestamp,
+  },
+} as const;
+
+const rateLimitSchema = {
+  type: ['object', 'null'],
+  description:
+    'A token bucket (burst, refilled at refillPerSecond); null: unlimited. Stored only: the limits engine enforces it in a later release.',
+  required: ['burst', 'refillPerSecond'],
+  properties: { burst: { type: 'integer' }, refillPerSecond: { type: 'number' } },
+} as const;
+
+export const sourceSchema = {
+  $id: 'Source',
+  type: 'object',
+  required: ['sourceId', 'tenantId', 'sourceType', 'enabled', 'paused', 'rateLimit', 'version', 'createdAt'],
+  properties: {
+    sourceId: { type: 'string' },
+    tenantId: { type: 'string' },
+    sourceType: { type: 'string' },
+    displayName: nullableString,
+    description: nullableString,
+    enabled: { type: 'boolean' },
+    paused: { type: 'boolean' },
+    pauseReason: nullableString,
+    pauseTicket: nullableString,
+    pausedBy: nullableString,
+    pausedAt: nullableTimestamp,
+    rateLimit: rateLimitSchema,
+    version: { type: 'integer', minimum: 1 },
+    createdAt: timestamp,
+    createdBy: { type: 'string' },
+    updatedAt: timestamp,
+    updatedBy: { type: 'string' },
   },
 } as const;
 
@@ -289,6 +345,7 @@ export const SHARED_SCHEMAS = [
   problemSchema,
   jobSubmissionSchema,
   runSchema,
+  sourceSchema,
   auditEntrySchema,
   auditVerificationSchema,
   auditCheckpointSchema,

@@ -1,3 +1,4 @@
+import type { TracerProvider } from '@opentelemetry/api';
 import { openLedger } from '@stella-orch/store-postgres';
 import { buildApp } from './app.js';
 import { AuditCheckpointer } from './audit/audit-checkpointer.js';
@@ -6,7 +7,10 @@ import { bootstrapClients, describeBootstrappedClients } from './authority/boots
 import type { OrchestratorConfig } from './config.js';
 import { EventRetention } from './events/event-retention.js';
 import { LeaseReaper } from './lease-reaper.js';
+import { SloEvaluator } from './slo-evaluator.js';
 import { systemClock } from './system-ports.js';
+import { tracerProviderOf } from './tracing/env-tracer-provider.js';
+import { tracingSettingsFromEnv } from './tracing/tracing-env.js';
 
 /** A running orchestrator. */
 export interface RunningOrchestrator {
@@ -18,27 +22,62 @@ export interface RunningOrchestrator {
 
 /**
  * The composition root: opens the ledger (PGlite in `dataDir`, or PostgreSQL at `databaseUrl`), applies
- * migrations, builds the app, starts the lease reaper and listens.
+ * migrations, builds the app, starts the lease reaper and listens. Traces are exported when the standard
+ * `OTEL_*` environment asks for it (`tracing/tracing-env.ts`), or to `options.tracerProvider`.
+ *
+ * @throws ConfigError for `OTEL_*` variables it cannot use
  */
 export async function startOrchestrator(
   config: OrchestratorConfig,
   options: {
     /** Where the first start's development credentials are shown (standard output by default). */
     readonly print?: (text: string) => void;
+    /** Where spans go, instead of what the environment asks for (the caller shuts it down). */
+    readonly tracerProvider?: TracerProvider;
+    /** The environment the `OTEL_*` variables are read from (`process.env` by default). */
+    readonly env?: NodeJS.ProcessEnv;
   } = {},
 ): Promise<RunningOrchestrator> {
+  const tracingSettings =
+    options.tracerProvider === undefined ? tracingSettingsFromEnv(options.env ?? process.env) : null;
+  // Made here, so shut down here (which flushes the spans still queued).
+  const ownTracerProvider = tracingSettings === null ? undefined : tracerProviderOf(tracingSettings);
+  const tracerProvider = options.tracerProvider ?? ownTracerProvider;
   const ledger = await openLedger({
     ...(config.databaseUrl === null ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl }),
     migrate: true,
   });
-  const { app, jobs, audit, authority } = await buildApp({
+  const { app, jobs, audit, slos, authority } = await buildApp({
     store: ledger.store,
     audit: ledger.audit,
     clients: ledger.clients,
     keys: ledger.keys,
     events: ledger.events,
+    sources: ledger.sources,
+    deadLetters: ledger.deadLetters,
+    slos: ledger.slos,
     config,
+    ...(tracerProvider === undefined ? {} : { tracerProvider }),
   });
+  if (tracingSettings !== null) {
+    app.log.info(
+      {
+        component: 'tracing',
+        exporters: tracingSettings.exporters,
+        sampler: tracingSettings.sampler.kind,
+        serviceName: tracingSettings.serviceName,
+        ...(tracingSettings.exporters.includes('otlp') ? { endpoint: tracingSettings.otlpUrl } : {}),
+      },
+      'exporting traces',
+    );
+  }
+  const sloEvaluator =
+    config.slo.evaluationIntervalMs === 0
+      ? null
+      : new SloEvaluator(
+          { slos, logger: app.log.child({ component: 'slo-evaluator' }) },
+          config.slo.evaluationIntervalMs,
+        );
   const reaper = new LeaseReaper({
     jobs,
     logger: app.log.child({ component: 'lease-reaper' }),
@@ -76,9 +115,11 @@ export async function startOrchestrator(
   } catch (error) {
     await app.close();
     await ledger.store.close();
+    await ownTracerProvider?.shutdown();
     throw error;
   }
   reaper.start();
+  sloEvaluator?.start();
   checkpointer?.start();
   retention?.start();
   eventRetention?.start();
@@ -97,11 +138,13 @@ export async function startOrchestrator(
     close: () => {
       closing ??= (async () => {
         await reaper.stop();
+        await sloEvaluator?.stop();
         await retention?.stop();
         await eventRetention?.stop();
         await checkpointer?.stop();
         await app.close();
         await ledger.store.close();
+        await ownTracerProvider?.shutdown();
       })();
       return closing;
     },

@@ -156,10 +156,13 @@ export class WsConnection extends Inbox {
     });
   }
 
-  /** Opens `url` (ws://…); rejects with the HTTP status of a refused upgrade. */
-  static open(url: string, headers: Record<string, string>): Promise<WsConnection> {
+  /**
+   * Opens `url` (ws://…), offering `protocols` (`Sec-WebSocket-Protocol`) when given; rejects with the
+   * HTTP status of a refused upgrade.
+   */
+  static open(url: string, headers: Record<string, string>, protocols: string[] = []): Promise<WsConnection> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, { headers });
+      const socket = new WebSocket(url, protocols, { headers });
       const connection = new WsConnection(socket);
       socket.once('open', () => {
         resolve(connection);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { settled } from '@stella-orch/testing';
+import { insertSourceRow, settled } from '@stella-orch/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SseConnection, WsConnection } from './event-stream-client.js';
 import { bearer, submitJobs, TEST_EVENTS_CONFIG } from './events-fixtures.js';
@@ -125,6 +125,8 @@ describe.each(ENGINES)('event streams on %s', (engine) => {
 
   it('filters by type prefix, job type, source and job, and streams one run on its own route', async () => {
     const token = await readToken();
+    // Registered behind the API: its operator event would be one more on the streams under test.
+    await insertSourceRow(h.driver, h.tenant, 'nvd');
     const runRes = await h.call('POST', '/runs', { name: 'nightly' });
     const runId = runRes.json<{ runId: string }>().runId;
     const byType = await sse('/events?after=0&type=job.leased,operator.', bearer(token));
@@ -169,5 +171,36 @@ describe.each(ENGINES)('event streams on %s', (engine) => {
     bad.socket.send('{"from": 7}');
     await bad.until(() => bad.ended);
     expect(bad.closeCode).toBe(1008);
+  });
+
+  it('describes the WebSocket stream in the OpenAPI document: the upgrade, its parameters, its messages', async () => {
+    const doc = (await h.call('GET', '/.well-known/openapi')).json();
+    const get = doc.paths['/api/v1/orchestrator/events/ws']?.get;
+    expect(get).toBeDefined();
+    expect(get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['from', 'type', 'jobType', 'source', 'runId', 'jobId']),
+    );
+    expect(get.description).toContain('Sec-WebSocket-Protocol');
+    expect(get.description).toContain('position_expired');
+    expect(Object.keys(get.responses)).toEqual(expect.arrayContaining(['101', '400', '401', '403']));
+  });
+
+  it('takes a browser WebSocket token as the subprotocol pair "bearer, <token>", and selects only "bearer"', async () => {
+    const token = await readToken();
+    const url = `${base.replace('http', 'ws')}/api/v1/orchestrator/events/ws?from=0`;
+    const browser = await WsConnection.open(url, {}, ['bearer', token]);
+    open.push(browser);
+    expect(browser.socket.protocol).toBe('bearer');
+    const [id] = await submitJobs(h, 1);
+    await browser.until(() => browser.events().length >= 1);
+    expect(browser.events().map((m) => m.body['jobId'])).toEqual([id]);
+    // A bad token, a pair without a token, another tenant's token: refused like a header.
+    await expect(WsConnection.open(url, {}, ['bearer', `${token}x`])).rejects.toThrow('HTTP 401');
+    await expect(WsConnection.open(url, {}, ['bearer'])).rejects.toThrow('HTTP 401');
+    const noScope = await h.tokenFor({ scopes: ['orch:submit'] });
+    await expect(WsConnection.open(url, {}, ['bearer', noScope])).rejects.toThrow('HTTP 403');
+    // Only an upgrade request may carry it: an SSE request with the header is unauthenticated.
+    const sseWithProtocol = await sse('/events', { 'sec-websocket-protocol': `bearer, ${token}` });
+    expect(sseWithProtocol.status).toBe(401);
   });
 });

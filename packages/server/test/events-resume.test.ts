@@ -136,6 +136,42 @@ describe.each(ENGINES)('event streams resume without a gap or a repeat on %s', (
     expect(conn.events().map((m) => m.body['jobId'])).toEqual([kept]);
   });
 
+  it('a stream resumed from a position older than the log kept says position_expired first, on SSE and WebSocket', async () => {
+    const token = await h.tokenFor({ scopes: ['orch:read'] });
+    await submitJobs(h, 5);
+    const all = track(await SseConnection.open(api('/events?after=0'), bearer(token)));
+    await all.until(() => all.events().length >= 5);
+    all.cut();
+    const positions = all.events().map((m) => m.position!);
+    const log = new PostgresEventLog(h.driver);
+    const future = new Date(Date.now() + 60_000).toISOString();
+    expect(await log.pruneEvents({ tenantId: h.tenant, olderThan: future, limit: 3 })).toBe(3);
+    const expected = {
+      position: positions[1],
+      reason: 'position_expired',
+      oldestPosition: positions[3],
+    };
+    const sse = track(await SseConnection.open(api(`/events?after=${positions[1]}`), bearer(token)));
+    await sse.until(() => sse.events().length >= 2);
+    expect(sse.messages.map((m) => m.kind).slice(0, 2)).toEqual(['subscribed', 'resync']);
+    expect(sse.messages[1]!.body).toEqual(expected);
+    expect(sse.events().map((m) => m.position)).toEqual(positions.slice(3));
+    const ws = track(
+      await WsConnection.open(
+        `${api('/events/ws').replace('http', 'ws')}?from=${positions[1]}`,
+        bearer(token),
+      ),
+    );
+    await ws.until(() => ws.events().length >= 2);
+    expect(ws.messages[1]).toMatchObject({ kind: 'resync', body: { type: 'resync', ...expected } });
+    expect(ws.events().map((m) => m.position)).toEqual(positions.slice(3));
+    expect(ws.closeCode).toBeUndefined();
+    // A position still kept: no resync.
+    const kept = track(await SseConnection.open(api(`/events?after=${positions[3]}`), bearer(token)));
+    await kept.until(() => kept.events().length >= 1);
+    expect(kept.messages.map((m) => m.kind)).toEqual(['subscribed', 'job.created']);
+  });
+
   it('a closing server ends every stream with resync (shutdown) at the position to resume from', async () => {
     const closing = await startHarnessOn(engine, { config: { events: TEST_EVENTS_CONFIG } });
     const url = await closing.app.listen({ host: '127.0.0.1', port: 0 });

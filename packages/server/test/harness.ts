@@ -1,3 +1,4 @@
+import type { TracerProvider } from '@opentelemetry/api';
 import { SCOPES, type GrantMetadataField, type Scope } from '@stella-orch/core';
 import { openLedger, type SqlDriver } from '@stella-orch/store-postgres';
 import { createTestDatabase, requireServices } from '@stella-orch/testing';
@@ -62,6 +63,8 @@ export async function startHarness(
     readonly leasePollIntervalMs?: number;
     /** Where the app's log lines go; with it, the app logs (at `config.logLevel`, `info` unless set). */
     readonly logStream?: DestinationStream;
+    /** Where the app's spans go (tests give one with an in-memory exporter); none: no spans. */
+    readonly tracerProvider?: TracerProvider;
   } = {},
 ): Promise<Harness> {
   const ledger = await openLedger({
@@ -95,11 +98,15 @@ export async function startHarness(
     clients: ledger.clients,
     keys: ledger.keys,
     events: ledger.events,
+    sources: ledger.sources,
+    deadLetters: ledger.deadLetters,
+    slos: ledger.slos,
     // Cheap hashes: the cost of production scrypt is not what these tests are about.
     secrets: new ScryptSecretHasher({ N: 1024, r: 8, p: 1 }),
     config,
     leasePollIntervalMs: options.leasePollIntervalMs ?? 200,
     ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
+    ...(options.tracerProvider === undefined ? {} : { tracerProvider: options.tracerProvider }),
   });
   await built.app.ready();
   const harness: Harness = {

@@ -159,11 +159,15 @@ describe('GET /metrics options', () => {
     h.newTenant();
     expect((await h.call('POST', '/jobs', { jobType: 'cap.a' })).statusCode).toBe(201);
     const samples = (await scrape(h)).filter((s) => s.name === 'stella_orch_jobs_submitted_total');
-    expect(samples.map((s) => [s.labels['tenant'], s.labels['job_type'], s.value]).sort()).toEqual([
+    const submitted = samples.filter((s) => s.labels['origin'] === 'submit');
+    expect(submitted.map((s) => [s.labels['tenant'], s.labels['job_type'], s.value]).sort()).toEqual([
       ['_all', '_other', 2],
       ['_all', 'cap.a', 2],
       ['_all', 'cap.b', 1],
     ]);
+    // The other origins' series exist at 0 (made when the pair was first seen), for the same label pairs.
+    expect(samples.filter((s) => s.labels['origin'] !== 'submit').every((s) => s.value === 0)).toBe(true);
+    expect(samples).toHaveLength(9);
   });
 
   it('counts requests refused 429 by the per-client rate limit', async () => {

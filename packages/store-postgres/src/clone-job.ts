@@ -18,8 +18,14 @@ import type { SqlExecutor } from './sql-driver.js';
 /** Retry (failed/canceled, or a pending job in back-off) or replay (any terminal job). */
 export type CloneKind = 'retry' | 'replay';
 
-/** The identity the service chose for the new job of a retry or replay. */
-export type CloneIdentity = Pick<NewJob, 'jobId' | 'correlationId' | 'idempotencyKey'>;
+/**
+ * The identity the service chose for the new job of a retry or replay, and the trace context of the
+ * operator's request when it has one (else the clone keeps the original's).
+ */
+export type CloneIdentity = Pick<
+  NewJob,
+  'jobId' | 'correlationId' | 'idempotencyKey' | 'traceparent' | 'tracestate'
+>;
 
 /** What a retry or replay did, to which job, and whether workers should be woken once it commits. */
 export interface CloneOutcome {
@@ -34,7 +40,8 @@ const CLONEABLE: Readonly<Record<CloneKind, readonly JobStatus[]>> = {
   replay: ['succeeded', 'failed', 'canceled'],
 };
 
-function cloneOf(kind: CloneKind, original: JobRow, identity: CloneIdentity): NewJob {
+/** The new job of a retry or replay of `original` (also used by replay by filter). */
+export function cloneOf(kind: CloneKind, original: JobRow, identity: CloneIdentity): NewJob {
   return {
     jobId: identity.jobId,
     jobType: original.job_type,
@@ -52,6 +59,9 @@ function cloneOf(kind: CloneKind, original: JobRow, identity: CloneIdentity): Ne
     notBefore: null,
     dependsOn: [],
     replayOf: original.job_id,
+    ...(identity.traceparent === undefined || identity.traceparent === null
+      ? { traceparent: original.traceparent, tracestate: original.tracestate }
+      : { traceparent: identity.traceparent, tracestate: identity.tracestate ?? null }),
   };
 }
 
@@ -105,6 +115,10 @@ export async function cloneJob(
   );
   if (result === undefined)
     throw new OrchestratorError('INTERNAL', 'the clone was neither written nor found');
-  if (kind === 'retry' && result.created) await markDeadLetterReplayed(tx, tenantId, original.job_id);
+  if (kind === 'retry' && result.created)
+    await markDeadLetterReplayed(tx, tenantId, original.job_id, {
+      jobId: result.job.jobId,
+      actor: params.actor.subject,
+    });
   return { result, original, wakeUp: result.created };
 }

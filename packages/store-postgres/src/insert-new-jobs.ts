@@ -14,6 +14,8 @@ import {
   type CreationRecord,
 } from './queries/create-jobs.js';
 import { mapJob, type JobRow } from './row-mappers.js';
+import { holdJobsOfPausedSources, lockSourcesOfNewWork, sourceIdsOf } from './source-check.js';
+import { planDependencies, writeDependencies, type DependencyPlan } from './new-job-dependencies.js';
 import { isSqlError } from './sql-errors.js';
 import type { SqlExecutor } from './sql-driver.js';
 
@@ -23,15 +25,14 @@ function checkNewJobs(jobs: readonly NewJob[]): void {
     if (!isUuid(job.jobId)) errors.push({ path: `jobs[${i}].jobId`, message: 'must be a UUID' });
     if (job.replayOf !== null && !isUuid(job.replayOf))
       errors.push({ path: `jobs[${i}].replayOf`, message: 'must be a UUID' });
-    if (job.dependsOn.length > 0) {
-      // Refused rather than ignored: running a child before its parents would be silently wrong.
-      errors.push({
-        path: `jobs[${i}].dependsOn`,
-        message: 'dependencies are not supported by this ledger yet',
-      });
-    }
   });
   if (errors.length > 0) throw validationError(errors);
+}
+
+/** The planned status of each job of `chunk`, or `null` (all `pending`) when no job has dependencies. */
+function statusesOf(plan: DependencyPlan, chunk: readonly NewJob[]): ('pending' | 'waiting')[] | null {
+  if (plan.statuses.size === 0) return null;
+  return chunk.map((job) => plan.statuses.get(job.jobId.toLowerCase()) ?? 'pending');
 }
 
 function runNotFound(error: unknown, jobs: readonly NewJob[]): unknown {
@@ -50,7 +51,14 @@ function runNotFound(error: unknown, jobs: readonly NewJob[]): unknown {
  * with another digest the whole call fails, and the caller's transaction rolls back everything. When
  * anything was created, a NOTIFY (sent by the insert, delivered on commit) wakes other processes.
  *
- * @throws OrchestratorError `IDEMPOTENCY_CONFLICT`, `RUN_NOT_FOUND`, `VALIDATION_FAILED`
+ * Every source the jobs name must be registered and enabled (checked first, and locked until the caller's
+ * transaction ends); the new jobs of a paused source are inserted held.
+ *
+ * Dependencies (`dependsOn`) are resolved, locked and checked first, written after the jobs, and a new job
+ * with a parent that already failed is canceled before the call returns (see `new-job-dependencies.ts`).
+ *
+ * @throws OrchestratorError `IDEMPOTENCY_CONFLICT`, `RUN_NOT_FOUND`, `SOURCE_NOT_FOUND`, `SOURCE_DISABLED`,
+ *   `DEPENDENCY_NOT_FOUND`, `VALIDATION_FAILED`
  */
 export async function insertNewJobs(
   tx: SqlExecutor,
@@ -60,16 +68,19 @@ export async function insertNewJobs(
   notifier: JobsReadyNotifier,
 ): Promise<CreatedJob[]> {
   checkNewJobs(jobs);
+  const pausedSources = await lockSourcesOfNewWork(tx, tenantId, sourceIdsOf(jobs));
+  const plan = await planDependencies(tx, tenantId, jobs);
   const wakeUp = { channel: notifier.channel, payload: notifier.payload(tenantId) };
   const results: CreatedJob[] = [];
-  for (let start = 0; start < jobs.length; start += INSERT_BATCH_SIZE) {
-    const chunk = jobs.slice(start, start + INSERT_BATCH_SIZE);
+  for (let start = 0; start < plan.jobs.length; start += INSERT_BATCH_SIZE) {
+    const chunk = plan.jobs.slice(start, start + INSERT_BATCH_SIZE);
     let rows: JobRow[];
     try {
-      rows = await insertJobs(tx, tenantId, chunk, record, wakeUp);
+      rows = await insertJobs(tx, tenantId, chunk, record, wakeUp, statusesOf(plan, chunk));
     } catch (error) {
       throw runNotFound(error, chunk);
     }
+    await holdJobsOfPausedSources(tx, tenantId, rows, pausedSources);
     const inserted = new Map(rows.map((row) => [row.job_id, row]));
     const skippedKeys = chunk.flatMap((job) =>
       inserted.has(job.jobId.toLowerCase()) || job.idempotencyKey === null ? [] : [job.idempotencyKey],
@@ -94,5 +105,5 @@ export async function insertNewJobs(
       results.push({ job: mapJob(earlier), created: false });
     }
   }
-  return results;
+  return writeDependencies(tx, tenantId, plan, results, wakeUp);
 }

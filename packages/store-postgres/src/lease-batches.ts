@@ -11,19 +11,24 @@ import {
   type LeaseState,
 } from '@stella-orch/core';
 import { isFencingToken, isUuid, leaseLost, runLedgerOperation } from './ledger-errors.js';
-import type { SqlExecutor } from './sql-driver.js';
-import { completeJobs, type CompletionItem } from './queries/complete-jobs.js';
+import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+import { completeJobs, type CompletionItem, type EndedJobRow } from './queries/complete-jobs.js';
+import type { WakeUp } from './queries/create-jobs.js';
+import { settleDependents } from './queries/job-dependencies.js';
+import { isTransientSqlError } from './sql-errors.js';
 import { extendLeases, type HeartbeatItem } from './queries/heartbeat.js';
 import { mapJob, toIso, toIsoOrNull, toJobStatus } from './row-mappers.js';
 
 /**
  * Ends the attempts of a batch of completions in one statement (see `queries/complete-jobs.ts`) and
- * answers each in input order. A single completion is a batch of one.
+ * answers each in input order. A single completion is a batch of one. The jobs that others depend on are
+ * ended afterwards, in one transaction that also settles their dependents (see `completeWithDependents`).
  */
 export function completeLeaseBatch(
-  db: SqlExecutor,
+  db: SqlDriver,
   tenantId: string,
   completions: readonly CompleteJobParams[],
+  wakeUp: DependentsWakeUp,
 ): Promise<CompletionResult[]> {
   return settleLeaseBatch(
     completions,
@@ -35,13 +40,68 @@ export function completeLeaseBatch(
       errorJson: c.outcome === 'failed' && c.error !== undefined ? JSON.stringify(c.error) : null,
       retryDelaysMs: c.retryDelaysMs.map((ms) => Math.max(0, Math.round(ms))),
     }),
-    (items) => completeJobs(db, tenantId, items),
+    (items) => completeWithDependents(db, tenantId, items, wakeUp),
     (row): CompletedJob => ({
       job: mapJob(row),
       disposition: row.disposition,
       leasedAt: toIsoOrNull(row.leased_at),
     }),
   );
+}
+
+/** How the release of dependents wakes lessees: the NOTIFY of the transaction, and this process's listeners. */
+export interface DependentsWakeUp extends WakeUp {
+  /** Called after a commit that released jobs. */
+  announce(): void;
+}
+
+/**
+ * Ends the attempts of `items`: one statement for the jobs nobody depends on (the hot path, unchanged when
+ * no job has dependencies); the jobs it answered deferred are ended again in one transaction with their
+ * dependents — released when all their parents succeeded, canceled when a parent failed or was canceled.
+ * Rows keep the positions (`ord`) of `items`.
+ */
+async function completeWithDependents(
+  driver: SqlDriver,
+  tenantId: string,
+  items: readonly CompletionItem[],
+  wakeUp: DependentsWakeUp,
+): Promise<EndedJobRow[]> {
+  const rows = await completeJobs(driver, tenantId, items);
+  const deferred = rows.filter((row) => row.deferred).map((row) => row.ord);
+  if (deferred.length === 0) return rows;
+  const again = deferred.flatMap((ord) => items.slice(ord - 1, ord));
+  let released = false;
+  const ended = await runLedgerOperation(() =>
+    driver.transaction(async (tx) => {
+      const endedRows = await completeJobs(tx, tenantId, again, true);
+      const parentsBy = (statuses: readonly string[]) =>
+        endedRows.filter((r) => !r.deferred && statuses.includes(r.status)).map((r) => r.job_id);
+      const changed = await settleDependents(
+        tx,
+        tenantId,
+        { succeeded: parentsBy(['succeeded']), failed: parentsBy(['failed', 'canceled']) },
+        wakeUp,
+      );
+      released = changed.some((c) => c.status === 'pending');
+      return endedRows;
+    }),
+  ).catch((error: unknown) => {
+    // The first statement committed: running the whole batch again would answer its leases LEASE_LOST.
+    if (isTransientSqlError(error)) {
+      throw new OrchestratorError('STORE_UNAVAILABLE', 'the ledger kept refusing the completion', {
+        cause: error,
+      });
+    }
+    throw error;
+  });
+  if (released) wakeUp.announce();
+  return [
+    ...rows.filter((row) => !row.deferred),
+    ...ended
+      .filter((row) => !row.deferred)
+      .map((row) => ({ ...row, ord: deferred[row.ord - 1] ?? Number.NaN })),
+  ];
 }
 
 /**

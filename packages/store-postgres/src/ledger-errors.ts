@@ -43,6 +43,12 @@ export function refineLedgerError(error: unknown): unknown {
   if (error.sqlState === '23503' && error.constraint === 'jobs_run_fk') {
     return recode(error, 'RUN_NOT_FOUND', 'a job names a run that does not exist');
   }
+  if (
+    error.sqlState === '23503' &&
+    (error.constraint === 'jobs_source_fk' || error.constraint === 'runs_source_fk')
+  ) {
+    return recode(error, 'SOURCE_NOT_FOUND', 'a job or run names a source that is not registered');
+  }
   if (error.sqlState.startsWith('22')) {
     return recode(error, 'VALIDATION_FAILED', `the ledger refused a value: ${error.message}`, {
       errors: [{ path: '', message: error.message }],

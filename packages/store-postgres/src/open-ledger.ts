@@ -4,9 +4,12 @@ import { PgliteDriver } from './pglite-driver.js';
 import { PostgresAuditTrail } from './postgres-audit-trail.js';
 import { PostgresClientRegistry } from './postgres-client-registry.js';
 import { PostgresEventLog } from './postgres-event-log.js';
+import type { PostgresDeadLetterStore } from './postgres-dead-letter-store.js';
 import { PostgresDriver } from './postgres-driver.js';
 import { PostgresJobStore } from './postgres-job-store.js';
 import { PostgresSigningKeyStore } from './postgres-signing-key-store.js';
+import { PostgresSloStore } from './postgres-slo-store.js';
+import type { PostgresSourceStore } from './postgres-source-store.js';
 import type { SqlDriver } from './sql-driver.js';
 
 /** Where the ledger lives. */
@@ -36,6 +39,12 @@ export interface Ledger {
   readonly keys: PostgresSigningKeyStore;
   /** The event log the ledger's statements append to (nothing to close). */
   readonly events: PostgresEventLog;
+  /** The SLOs and their incidents (nothing to close). */
+  readonly slos: PostgresSloStore;
+  /** The registered sources of every tenant (the job store's; nothing to close). */
+  readonly sources: PostgresSourceStore;
+  /** Dead-letter operations and replay by filter (the job store's, sharing its wake-ups; nothing to close). */
+  readonly deadLetters: PostgresDeadLetterStore;
 }
 
 /**
@@ -68,5 +77,8 @@ export async function openLedger(options: OpenLedgerOptions = {}): Promise<Ledge
     clients: new PostgresClientRegistry(driver),
     keys: new PostgresSigningKeyStore(driver),
     events: new PostgresEventLog(driver),
+    slos: new PostgresSloStore(driver),
+    sources: store.sources,
+    deadLetters: store.deadLetters,
   };
 }

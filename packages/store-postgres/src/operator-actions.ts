@@ -11,6 +11,7 @@ import { cloneJob, type CloneIdentity, type CloneKind, type CloneOutcome } from 
 import type { JobsReadyNotifier } from './jobs-ready-notifier.js';
 import { jobNotFound } from './ledger-errors.js';
 import { cancelJob } from './queries/cancel-job.js';
+import { settleDependents } from './queries/job-dependencies.js';
 import { mapJob, toJobStatus } from './row-mappers.js';
 import type { SqlExecutor } from './sql-driver.js';
 
@@ -23,7 +24,8 @@ interface Attribution {
 /**
  * Cancels (or flags) a job and writes its `job.cancel` audit entry, inside the caller's transaction: the
  * entry commits with the state change, and a refused cancel (terminal job) throws before anything is
- * appended, so the transaction rolls back with no entry.
+ * appended, so the transaction rolls back with no entry. A job canceled at once cancels its waiting
+ * descendants (`dependency_failed: <job id>`) in the same transaction.
  *
  * @throws OrchestratorError `JOB_NOT_FOUND`, `INVALID_TRANSITION`
  */
@@ -43,6 +45,10 @@ export async function cancelJobAudited(
   const job = mapJob(row);
   // Unchanged: terminal (refused here), or a cancel already requested from the worker (a repeat).
   if (!row.changed && isTerminalStatus(job.status)) assertTransition(job.status, 'canceled', job.jobId);
+  // A job canceled now takes its waiting descendants with it, in this transaction.
+  if (row.changed && job.status === 'canceled') {
+    await settleDependents(tx, tenantId, { succeeded: [], failed: [job.jobId] }, null);
+  }
   const before: Job = {
     ...job,
     status: toJobStatus(row.before_status),

@@ -5,15 +5,16 @@ import { jobStoreConformance } from '@stella-orch/testing';
 import { openLedger } from './open-ledger.js';
 
 jobStoreConformance('PGlite in memory', async () => {
-  const { store } = await openLedger();
-  return { store, cleanup: () => store.close() };
+  const { store, sources } = await openLedger();
+  return { store, sources, cleanup: () => store.close() };
 });
 
 jobStoreConformance('PGlite on a data directory', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'stella-orch-pglite-'));
-  const { store } = await openLedger({ dataDir });
+  const { store, sources } = await openLedger({ dataDir });
   return {
     store,
+    sources,
     cleanup: async () => {
       await store.close();
       await rm(dataDir, { recursive: true, force: true });

@@ -12,7 +12,13 @@ import {
 } from '@stella-orch/core';
 import { runLedgerOperation } from './ledger-errors.js';
 import { listEventTenants, pruneEvents } from './queries/prune-events.js';
-import { latestEventPosition, readEvents, type EventRow, type PositionRow } from './queries/read-events.js';
+import {
+  latestEventPosition,
+  oldestEventPosition,
+  readEvents,
+  type EventRow,
+  type PositionRow,
+} from './queries/read-events.js';
 import type { SqlDriver } from './sql-driver.js';
 
 /** Most events one read goes through. */
@@ -101,6 +107,13 @@ export class PostgresEventLog implements EventLog {
     checkTenant(tenantId);
     const row = await runLedgerOperation(() => latestEventPosition(this.#driver, tenantId));
     return row === null ? START_POSITION : positionOf(row);
+  }
+
+  /** @inheritdoc */
+  async getOldestPosition(tenantId: string): Promise<EventPosition | null> {
+    checkTenant(tenantId);
+    const row = await runLedgerOperation(() => oldestEventPosition(this.#driver, tenantId));
+    return row === null ? null : positionOf(row);
   }
 
   /** @inheritdoc */

@@ -14,9 +14,10 @@ const postgres = await requireServices(['postgres'], 'PostgresJobStore on Postgr
 describe.skipIf(!postgres)('PostgreSQL', () => {
   jobStoreConformance('PostgreSQL', async () => {
     const database = await createTestDatabase();
-    const { store } = await openLedger({ databaseUrl: database.url });
+    const { store, sources } = await openLedger({ databaseUrl: database.url });
     return {
       store,
+      sources,
       cleanup: async () => {
         await store.close();
         await database.drop();

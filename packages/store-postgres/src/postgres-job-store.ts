@@ -11,9 +11,12 @@ import { JobsReadyNotifier } from './jobs-ready-notifier.js';
 import type { LedgerContext } from './ledger-context.js';
 import { runLedgerOperation } from './ledger-errors.js';
 import { LATEST_SCHEMA_VERSION } from './migrator.js';
+import { PostgresSourceStore } from './postgres-source-store.js';
+import { PostgresDeadLetterStore } from './postgres-dead-letter-store.js';
 import { PostgresTenantJobStore } from './postgres-tenant-job-store.js';
 import { queueDepths } from './queries/queue-depths.js';
 import { reapExpiredLeases } from './queries/reap-expired-leases.js';
+import { settleDependents } from './queries/job-dependencies.js';
 import { selectSchemaVersion } from './queries/schema-version.js';
 import type { SqlDriver } from './sql-driver.js';
 
@@ -33,6 +36,8 @@ export class PostgresJobStore implements JobStore {
   readonly #ctx: LedgerContext;
   readonly #ownsDriver: boolean;
   #closed = false;
+  /** The source registry on the same ledger (its releases of held jobs wake this store's listeners). */
+  readonly sources: PostgresSourceStore;
 
   /**
    * @param driver - a migrated database (see `migrate` / `openLedger`)
@@ -41,12 +46,18 @@ export class PostgresJobStore implements JobStore {
   constructor(driver: SqlDriver, options: PostgresJobStoreOptions = {}) {
     const logger = (options.logger ?? silentLogger).child({ component: 'postgres-job-store' });
     this.#ctx = { driver, logger, notifier: new JobsReadyNotifier(driver, logger) };
+    this.sources = new PostgresSourceStore(this.#ctx);
     this.#ownsDriver = options.ownsDriver ?? false;
   }
 
   /** The database this store writes to. */
   get driver(): SqlDriver {
     return this.#ctx.driver;
+  }
+
+  /** The dead-letter operations on this store's ledger, waking this store's listeners after replays. */
+  get deadLetters(): PostgresDeadLetterStore {
+    return new PostgresDeadLetterStore(this.#ctx);
   }
 
   /**
@@ -68,10 +79,23 @@ export class PostgresJobStore implements JobStore {
     readonly retryDelaysMs: readonly number[];
   }): Promise<ReapedLease[]> {
     if (params.limit < 1) return [];
+    // One transaction: an attempt that ends the job failed or canceled cancels its waiting descendants
+    // with it (a reaped job never succeeds, so nothing is released).
     const rows = await runLedgerOperation(() =>
-      reapExpiredLeases(this.#ctx.driver, {
-        limit: Math.floor(params.limit),
-        retryDelaysMs: params.retryDelaysMs.map((ms) => Math.max(0, Math.round(ms))),
+      this.#ctx.driver.transaction(async (tx) => {
+        const reaped = await reapExpiredLeases(tx, {
+          limit: Math.floor(params.limit),
+          retryDelaysMs: params.retryDelaysMs.map((ms) => Math.max(0, Math.round(ms))),
+        });
+        const failedByTenant = new Map<string, string[]>();
+        for (const row of reaped) {
+          if (!row.has_dependents || row.disposition === 'retry_scheduled') continue;
+          failedByTenant.set(row.tenant_id, [...(failedByTenant.get(row.tenant_id) ?? []), row.job_id]);
+        }
+        for (const [tenantId, failed] of failedByTenant) {
+          await settleDependents(tx, tenantId, { succeeded: [], failed }, null);
+        }
+        return reaped;
       }),
     );
     return rows.map((row) => ({

@@ -17,6 +17,7 @@ import {
   type HeartbeatResult,
   type Job,
   type JobArtifact,
+  type JobGraph,
   type JobHistoryEntry,
   type JobStatus,
   type JobSummary,
@@ -36,6 +37,7 @@ import {
 import { isFencingToken, isUuid, jobNotFound, leaseLost, runLedgerOperation } from './ledger-errors.js';
 import type { LedgerContext } from './ledger-context.js';
 import { insertNewJobs } from './insert-new-jobs.js';
+import { readJobGraph, readRunGraph } from './job-graph-reads.js';
 import type { CloneIdentity, CloneKind } from './clone-job.js';
 import { completeLeaseBatch, extendLeaseBatch } from './lease-batches.js';
 import { addArtifacts } from './queries/add-artifacts.js';
@@ -263,7 +265,14 @@ export class PostgresTenantJobStore implements TenantJobStore {
   async completeJobs(params: {
     readonly completions: readonly CompleteJobParams[];
   }): Promise<CompletionResult[]> {
-    return completeLeaseBatch(this.#ctx.driver, this.tenantId, params.completions);
+    const { driver, notifier } = this.#ctx;
+    return completeLeaseBatch(driver, this.tenantId, params.completions, {
+      channel: notifier.channel,
+      payload: notifier.payload(this.tenantId),
+      announce: () => {
+        notifier.announce(this.tenantId);
+      },
+    });
   }
 
   /** @inheritdoc */
@@ -272,7 +281,7 @@ export class PostgresTenantJobStore implements TenantJobStore {
     readonly actor: Actor;
   }): Promise<{ run: Run; created: boolean }> {
     return runLedgerOperation(() =>
-      createRun(this.#ctx.driver, this.tenantId, params.run, params.actor.subject),
+      this.#ctx.driver.transaction((tx) => createRun(tx, this.tenantId, params.run, params.actor.subject)),
     );
   }
 
@@ -294,6 +303,20 @@ export class PostgresTenantJobStore implements TenantJobStore {
     return runLedgerOperation(() =>
       deadLetterPage(this.#ctx.driver, this.tenantId, { ...query, pageSize: pageSize(query.pageSize) }),
     );
+  }
+
+  /** @inheritdoc */
+  async readJobGraph(jobId: string, options: { readonly maxNodes: number }): Promise<JobGraph | null> {
+    if (!isUuid(jobId)) return null;
+    return runLedgerOperation(() =>
+      readJobGraph(this.#ctx.driver, this.tenantId, jobId.toLowerCase(), options.maxNodes),
+    );
+  }
+
+  /** @inheritdoc */
+  async readRunGraph(runId: string, options: { readonly maxNodes: number }): Promise<JobGraph | null> {
+    if ((await this.getRun(runId)) === null) return null;
+    return runLedgerOperation(() => readRunGraph(this.#ctx.driver, this.tenantId, runId, options.maxNodes));
   }
 
   /**

@@ -46,6 +46,8 @@ export interface JobRow {
   readonly updated_at: SqlTimestamp;
   readonly started_at: SqlTimestamp | null;
   readonly completed_at: SqlTimestamp | null;
+  readonly traceparent: string | null;
+  readonly tracestate: string | null;
 }
 
 /** The one place timestamps become ISO-8601 strings. */
@@ -102,6 +104,9 @@ export function mapJob(row: JobRow): Job {
     updatedAt: toIso(row.updated_at),
     startedAt: toIsoOrNull(row.started_at),
     completedAt: toIsoOrNull(row.completed_at),
+    // Absent rather than null: jobs without a trace context look as they did before there was one.
+    ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
+    ...(row.tracestate === null ? {} : { tracestate: row.tracestate }),
   };
 }
 
@@ -170,6 +175,13 @@ export interface DeadLetterRow {
   readonly error_message: string;
   readonly status: DeadLetterEntry['status'];
   readonly created_at: SqlTimestamp;
+  readonly updated_at: SqlTimestamp;
+  /** The source of the entry's job (joined from orch.jobs). */
+  readonly source_id: string | null;
+  readonly replayed_job_id: string | null;
+  readonly resolution_note: string | null;
+  readonly resolved_by: string | null;
+  readonly resolved_at: SqlTimestamp | null;
 }
 
 /** A dead-letter row as the port's {@link DeadLetterEntry}. */
@@ -183,5 +195,11 @@ export function mapDeadLetter(row: DeadLetterRow): DeadLetterEntry {
     errorMessage: row.error_message,
     status: row.status,
     createdAt: toIso(row.created_at),
+    sourceId: row.source_id,
+    replayedJobId: row.replayed_job_id,
+    resolutionNote: row.resolution_note,
+    resolvedBy: row.resolved_by,
+    resolvedAt: row.resolved_at === null ? null : toIso(row.resolved_at),
+    updatedAt: toIso(row.updated_at),
   };
 }

@@ -13,11 +13,13 @@ import { listDeadLetters } from './queries/dead-letters.js';
 import { getRunByIdempotencyKey, insertRun, listRuns } from './queries/runs.js';
 import { mapDeadLetter } from './row-mappers.js';
 import { mapRun } from './run-status.js';
+import { lockSourcesOfNewWork } from './source-check.js';
 import type { SqlExecutor } from './sql-driver.js';
 
 /**
- * Creates a run, or returns the run its idempotency key made earlier with the same request.
- * @throws OrchestratorError `IDEMPOTENCY_CONFLICT`
+ * Creates a run, or returns the run its idempotency key made earlier with the same request. Its source, if
+ * any, must be registered and enabled (run it in a transaction: the source stays locked until it ends).
+ * @throws OrchestratorError `IDEMPOTENCY_CONFLICT`, `SOURCE_NOT_FOUND`, `SOURCE_DISABLED`
  */
 export async function createRun(
   db: SqlExecutor,
@@ -25,6 +27,7 @@ export async function createRun(
   run: NewRun,
   actor: string,
 ): Promise<{ run: Run; created: boolean }> {
+  await lockSourcesOfNewWork(db, tenantId, [run.sourceId]);
   const inserted = await insertRun(db, { tenantId, ...run, createdBy: actor });
   if (inserted !== null) return { run: mapRun(inserted), created: true };
   const existing =
@@ -87,6 +90,10 @@ export async function deadLetterPage(
     tenantId,
     status: query.status ?? null,
     jobType: query.jobType ?? null,
+    sourceId: query.sourceId ?? null,
+    errorType: query.errorType ?? null,
+    createdAfter: query.createdAfter ?? null,
+    createdBefore: query.createdBefore ?? null,
     beforeSeq: decodeSeqToken(query.pageToken),
     limit: query.pageSize + 1,
   });

@@ -20,6 +20,7 @@ import {
   type EventLogConformanceContext,
 } from './event-log-fixtures.js';
 import { eventLogTransitionTests } from './event-log-transitions.testsuite.js';
+import { insertSourceRow } from './sources.testsuite.js';
 import {
   cloneIdentity,
   createOne,
@@ -86,6 +87,7 @@ export function eventLogConformance(name: string, factory: EventLogFactory): voi
         run: { runId: run, name: 'r', sourceId: null, idempotencyKey: null, requestDigest: 'sha256:r' },
         actor: TEST_ACTOR,
       });
+      await insertSourceRow(ctx.sql, tenantId, 'nvd');
       const job = await createOne(jobs, {
         runId: run,
         sourceId: 'nvd',
@@ -270,6 +272,7 @@ export function eventLogConformance(name: string, factory: EventLogFactory): voi
         actor: TEST_ACTOR,
       });
       const inRun = await createOne(jobs, { jobType: 'scan', runId: run });
+      await insertSourceRow(ctx.sql, tenantId, 'nvd');
       const fromNvd = await createOne(jobs, { jobType: 'ingest', sourceId: 'nvd' });
       await leaseOne(jobs, { jobType: 'ingest' });
       await jobs.cancelJob({ jobId: inRun.jobId, reason: 'no', actor: TEST_ACTOR });
@@ -304,16 +307,21 @@ export function eventLogConformance(name: string, factory: EventLogFactory): voi
       for (let i = 0; i < 5; i++) await createOne(ctx.store.forTenant(tenantId));
       await createOne(ctx.store.forTenant(other));
       const whole = await readSettled(ctx, tenantId);
+      expect(await ctx.events.getOldestPosition(tenantId)).toEqual(whole[0]!.position);
       expect(await ctx.events.listEventTenants()).toEqual(expect.arrayContaining([tenantId, other]));
       const past = new Date(Date.now() - 3_600_000).toISOString();
       expect(await ctx.events.pruneEvents({ tenantId, olderThan: past, limit: 100 })).toBe(0);
       const future = new Date(Date.now() + 60_000).toISOString();
       expect(await ctx.events.pruneEvents({ tenantId, olderThan: future, limit: 2 })).toBe(2);
       expect(await readSettled(ctx, tenantId)).toEqual(whole.slice(2));
+      // The oldest event kept: a reader after whole[0] or whole[1] lost something.
+      expect(await ctx.events.getOldestPosition(tenantId)).toEqual(whole[2]!.position);
       expect(await ctx.events.pruneEvents({ tenantId, olderThan: future, limit: 2 })).toBe(2);
       expect(await ctx.events.pruneEvents({ tenantId, olderThan: future, limit: 2 })).toBe(1);
       expect(await ctx.events.pruneEvents({ tenantId, olderThan: future, limit: 2 })).toBe(0);
       expect(await ctx.events.listEventTenants()).not.toContain(tenantId);
+      expect(await ctx.events.getOldestPosition(tenantId)).toBeNull();
+      expect(await ctx.events.getOldestPosition(other)).not.toBeNull();
       expect(await readSettled(ctx, other)).toHaveLength(1);
       await expectCode(
         ctx.events.pruneEvents({ tenantId, olderThan: 'yesterday', limit: 1 }),

@@ -14,6 +14,11 @@ export {
   type AuditTenant,
   type LedgerSql,
 } from './audit-fixtures.js';
+export {
+  deadLetterStoreConformance,
+  type DeadLetterLedger,
+  type DeadLetterStoreFactory,
+} from './dead-letters.testsuite.js';
 export { jobStoreConformance, type JobStoreFactory } from './job-store.testsuite.js';
 export {
   cloneIdentity,
@@ -44,6 +49,13 @@ export {
 } from './real-services.js';
 export { eventLogConformance, type EventLogFactory } from './event-log.testsuite.js';
 export {
+  insertSourceRow,
+  newSource,
+  registerTestSource,
+  sourceStoreConformance,
+  type SourceStoreFactory,
+} from './sources.testsuite.js';
+export {
   freshEventTenant,
   readSettled,
   readWholeLog,
@@ -51,3 +63,5 @@ export {
   typesOf,
   type EventLogConformanceContext,
 } from './event-log-fixtures.js';
+export { sloStoreConformance, type SloStoreFactory } from './slo.testsuite.js';
+export { ageOutcomes, insertOutcomes, type OutcomeFixture } from './slo-fixtures.js';

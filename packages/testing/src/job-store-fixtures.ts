@@ -8,6 +8,7 @@ import {
   type JobSubmission,
   type LeasedJob,
   type NewJob,
+  type SourceStore,
   type TenantJobStore,
 } from '@stella-orch/core';
 import { expect } from 'vitest';
@@ -16,6 +17,8 @@ import { expect } from 'vitest';
 export interface ConformanceContext {
   /** The store of the running suite (set in `beforeAll`). */
   readonly store: JobStore;
+  /** The source registry on the same ledger (jobs naming a source need it registered). */
+  readonly sources: SourceStore;
 }
 
 /** The actor of producer and operator calls in the suite. */

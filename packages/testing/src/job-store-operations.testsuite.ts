@@ -13,6 +13,7 @@ import {
   TEST_ACTOR,
   type ConformanceContext,
 } from './job-store-fixtures.js';
+import { registerTestSource } from './sources.testsuite.js';
 
 const FATAL = { type: 'Fatal', message: 'no', retryable: false } as const;
 
@@ -55,6 +56,7 @@ export function operationTests(ctx: ConformanceContext): void {
 
   test('retry of a failed job clones it, marks its dead letter replayed, and is idempotent per key', async () => {
     const tenant = freshTenant(ctx.store);
+    await registerTestSource(ctx.sources.forTenant(tenant.tenantId), { sourceId: 'src' });
     const run = (
       await tenant.createRun({
         run: {

@@ -1,15 +1,22 @@
-import type { JobStore } from '@stella-orch/core';
+import type { JobStore, SourceStore } from '@stella-orch/core';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { batchTests } from './job-store-batches.testsuite.js';
 import { completionTests } from './job-store-completion.testsuite.js';
 import type { ConformanceContext } from './job-store-fixtures.js';
+import { dependencyTests } from './job-dependencies.testsuite.js';
 import { gaugeTests } from './job-store-gauges.testsuite.js';
 import { leasingTests } from './job-store-leasing.testsuite.js';
 import { operationTests } from './job-store-operations.testsuite.js';
 import { submissionTests } from './job-store-submission.testsuite.js';
+import { traceContextTests } from './job-store-trace-context.testsuite.js';
 
 /** Makes the store under test, and removes what it made. */
-export type JobStoreFactory = () => Promise<{ readonly store: JobStore; cleanup(): Promise<void> }>;
+export type JobStoreFactory = () => Promise<{
+  readonly store: JobStore;
+  /** The source registry on the same ledger. */
+  readonly sources: SourceStore;
+  cleanup(): Promise<void>;
+}>;
 
 /**
  * The conformance suite of the {@link JobStore} port: every adapter must pass it unchanged. One store is
@@ -26,6 +33,10 @@ export function jobStoreConformance(name: string, factory: JobStoreFactory): voi
       get store(): JobStore {
         if (made === undefined) throw new Error('the store under test was not made (see beforeAll)');
         return made.store;
+      },
+      get sources(): SourceStore {
+        if (made === undefined) throw new Error('the store under test was not made (see beforeAll)');
+        return made.sources;
       },
     };
 
@@ -53,6 +64,12 @@ export function jobStoreConformance(name: string, factory: JobStoreFactory): voi
     });
     describe('gauges', () => {
       gaugeTests(ctx);
+    });
+    describe('dependencies', () => {
+      dependencyTests(ctx);
+    });
+    describe('trace context', () => {
+      traceContextTests(ctx);
     });
   });
 }

@@ -7,12 +7,14 @@ import { commandContext, withAccess } from '../command-context.js';
 import type { CommandAccess } from '../credentials.js';
 import { UsageError } from '../exit-codes.js';
 import { integerIn, jsonValue, statusList } from '../option-parsers.js';
+import { renderDag } from '../dag-output.js';
 import { renderHistory, renderJob, renderJobList, renderSummary } from '../output.js';
+import { registerReplay } from './jobs-replay.js';
 
 const read = (action: string): CommandAccess => ({ action: `jobs ${action}`, scopes: ['orch:read'] });
 const operate = (action: string): CommandAccess => ({ action: `jobs ${action}`, scopes: ['orch:operate'] });
 
-/** Registers `jobs submit|list|get|cancel|retry|replay|summary`. */
+/** Registers `jobs submit|list|get|cancel|retry|replay|dag|summary`. */
 export function registerJobsCommands(program: Command, io: CliIo): void {
   const jobs = program.command('jobs').description('submit, inspect and operate jobs');
   registerSubmit(jobs, io);
@@ -47,12 +49,18 @@ export function registerJobsCommands(program: Command, io: CliIo): void {
       out.result(await client.retryJob(jobId), renderJob);
     });
 
-  withAccess(jobs.command('replay'), operate('replay'))
-    .description('run a finished job again as a new job (the original is untouched)')
-    .argument('<jobId>', 'the job id')
-    .action(async (jobId: string, _options: unknown, command: Command) => {
-      const { client, out } = commandContext(command, io, operate('replay'));
-      out.result(await client.replayJob(jobId), renderJob);
+  registerReplay(jobs, io);
+
+  withAccess(jobs.command('dag'), read('dag'))
+    .description(
+      'show the dependency graph of a job (every job connected to it) or, with --run, of the jobs of a ' +
+        'run: topological order, parallel groups and critical path',
+    )
+    .argument('<id>', 'the job id (the run id with --run)')
+    .option('--run', 'the id is a run id')
+    .action(async (id: string, options: { run?: boolean }, command: Command) => {
+      const { client, out } = commandContext(command, io, read('dag'));
+      out.result(options.run === true ? await client.getRunDag(id) : await client.getJobDag(id), renderDag);
     });
 
   withAccess(jobs.command('summary'), read('summary'))
@@ -74,6 +82,7 @@ interface SubmitOptions {
   maxAttempts?: number;
   idempotencyKey?: string;
   runId?: string;
+  dependsOn?: string[];
 }
 
 function registerSubmit(jobs: Command, io: CliIo): void {
@@ -88,6 +97,11 @@ function registerSubmit(jobs: Command, io: CliIo): void {
     .option('--max-attempts <n>', 'attempts before the job is dead-lettered, 1 to 100', integerIn(1, 100))
     .option('--idempotency-key <key>', 'submitting the same key again returns the same job')
     .option('--run-id <id>', 'add the job to this run')
+    .option(
+      '--depends-on <jobId>',
+      'run only after this job succeeded (repeatable; the job is canceled if one fails)',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .action(async (jobType: string, options: SubmitOptions, command: Command) => {
       const payload =
         options.payloadFile === undefined ? options.payload : await readPayload(io, options.payloadFile);
@@ -98,6 +112,7 @@ function registerSubmit(jobs: Command, io: CliIo): void {
         ...(options.priority === undefined ? {} : { priority: options.priority }),
         ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
         ...(options.runId === undefined ? {} : { runId: options.runId }),
+        ...(options.dependsOn === undefined ? {} : { dependsOn: options.dependsOn }),
       };
       const key = options.idempotencyKey;
       out.result(

@@ -94,6 +94,7 @@ export class EventHub {
     if (held === undefined) {
       const feed = new TenantEventFeed({ log: this.#deps.log, logger: this.#deps.logger }, tenantId, {
         pollIntervalMs: this.#config.pollIntervalMs,
+        minPollIntervalMs: Math.min(this.#config.minPollIntervalMs, this.#config.pollIntervalMs),
         readBatchSize: this.#config.readBatchSize,
         bufferEvents: this.#config.feedBufferEvents,
       });

@@ -1,8 +1,9 @@
 import { encodeEventPosition, toEventEnvelope, type PositionedEvent } from '@stella-orch/core';
 import { describe, expect, it } from 'vitest';
-import { EventRing } from './event-ring.js';
+import { EventChunk } from './event-chunk.js';
+import { EventRing, type RingRead } from './event-ring.js';
 
-function item(n: number): PositionedEvent {
+function item(n: number, data: Record<string, string> | null = null): PositionedEvent {
   const position = { txId: BigInt(100 + n), eventId: BigInt(n) };
   return {
     position,
@@ -17,28 +18,55 @@ function item(n: number): PositionedEvent {
       actor: null,
       actorScopes: null,
       correlationId: null,
-      data: null,
+      data,
       job: null,
     }),
   };
 }
 
 const at = (n: number) => item(n).position;
-const ids = (read: { entries: readonly { event: { eventId: string } }[] } | null) =>
-  read?.entries.map((e) => Number(e.event.eventId));
+const ids = (read: RingRead | null) =>
+  read?.runs.flatMap(({ chunk, from, to }) => chunk.events.slice(from, to).map((e) => Number(e.eventId)));
+
+/** The WebSocket text frames in `bytes`, unmasked, decoded (RFC 6455 §5.2). */
+function frames(bytes: Buffer): unknown[] {
+  const messages: unknown[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    expect(bytes[at]).toBe(0x81);
+    let length = bytes[at + 1]!;
+    let start = at + 2;
+    if (length === 126) {
+      length = bytes.readUInt16BE(at + 2);
+      start = at + 4;
+    } else if (length === 127) {
+      length = Number(bytes.readBigUInt64BE(at + 2));
+      start = at + 10;
+    }
+    messages.push(JSON.parse(bytes.subarray(start, start + length).toString('utf8')));
+    at = start + length;
+  }
+  return messages;
+}
 
 describe('EventRing', () => {
   it('reads on after any position it covers, in batches, and says where the read ended', () => {
     const ring = new EventRing(10, at(0));
-    expect(ring.after(at(0), 5)).toMatchObject({ entries: [], position: at(0) });
-    ring.append([1, 2, 3, 4].map(item), at(4));
+    expect(ring.after(at(0), 5)).toMatchObject({ runs: [], count: 0, position: at(0) });
+    ring.append(
+      [1, 2, 3].map((n) => item(n)),
+      at(3),
+    );
+    ring.append([item(4)], at(4));
     expect(ring.size).toBe(4);
     expect(ids(ring.after(at(0), 2))).toEqual([1, 2]);
     expect(ring.after(at(0), 2)?.position).toEqual(at(2));
+    // A read spans chunks.
     expect(ids(ring.after(at(2), 10))).toEqual([3, 4]);
-    expect(ring.after(at(4), 10)).toMatchObject({ entries: [], position: at(4) });
+    expect(ring.after(at(2), 10)).toMatchObject({ count: 2, position: at(4) });
+    expect(ring.after(at(4), 10)).toMatchObject({ runs: [], count: 0, position: at(4) });
     // A position later than anything held (another replica's): nothing yet, and the position is kept.
-    expect(ring.after(at(9), 10)).toMatchObject({ entries: [], position: at(9) });
+    expect(ring.after(at(9), 10)).toMatchObject({ runs: [], count: 0, position: at(9) });
     expect(ring.coverTo).toEqual(at(4));
   });
 
@@ -51,33 +79,37 @@ describe('EventRing', () => {
     expect(ids(ring.after(at(5), 10))).toEqual([6, 7, 8]);
     ring.append([], at(8));
     expect(ring.coverTo).toEqual(at(8));
+    // Part of a chunk is dropped when only part of it is beyond the capacity.
+    ring.append(
+      [9, 10].map((n) => item(n)),
+      at(10),
+    );
+    expect(ring.coverFrom).toEqual(at(7));
+    expect(ids(ring.after(at(7), 10))).toEqual([8, 9, 10]);
+    for (let n = 11; n <= 200; n++) ring.append([item(n)], at(n));
+    expect(ids(ring.after(at(197), 10))).toEqual([198, 199, 200]);
   });
 
-  it('serialises each entry once', () => {
-    const ring = new EventRing(5, at(0));
-    ring.append([item(1)], at(1));
-    const [entry] = ring.after(at(0), 1)!.entries;
-    expect(entry!.token).toBe(encodeEventPosition(at(1)));
-    expect(entry!.json).toBe(JSON.stringify(entry!.event));
-    expect(entry!.json).toBe(entry!.json);
-    expect(entry!.sse).toBe(`id: ${entry!.token}\nevent: job.created\ndata: ${entry!.json}\n\n`);
-    expect(JSON.parse(entry!.ws.toString())).toEqual({
+  it('serialises a chunk once: SSE messages and WebSocket frames shared by every reader', () => {
+    const events = [item(1), item(2, { note: 'ünïcödé ✓' }), item(3, { big: 'x'.repeat(70_000) })];
+    const chunk = new EventChunk(events);
+    const sse = (n: number) =>
+      `id: ${encodeEventPosition(at(n))}\nevent: job.created\ndata: ${JSON.stringify(events[n - 1]!.event)}\n\n`;
+    expect(chunk.sse(0, 3).toString('utf8')).toBe(sse(1) + sse(2) + sse(3));
+    expect(chunk.sse(1, 2).toString('utf8')).toBe(sse(2));
+    // The same bytes for every reader: slices of one buffer.
+    expect(chunk.sse(0, 2).buffer).toBe(chunk.sse(1, 3).buffer);
+    const message = (n: number) => ({
       type: 'event',
-      position: entry!.token,
-      event: entry!.event,
+      position: encodeEventPosition(at(n)),
+      event: JSON.parse(JSON.stringify(events[n - 1]!.event)),
     });
-  });
-
-  it('encodes a slice once for every reader at the same place, and anew after an append', () => {
-    const ring = new EventRing(2, at(0));
-    ring.append([item(1), item(2)], at(2));
-    const one = ring.after(at(0), 10)!;
-    const two = ring.after(at(0), 10)!;
-    expect(one.sse()).toBe(two.sse());
-    expect(one.sse().toString()).toBe(one.entries.map((e) => e.sse).join(''));
-    for (let n = 3; n <= 7; n++) ring.append([item(n)], at(n));
-    const later = ring.after(at(5), 10)!;
-    expect(ids(later)).toEqual([6, 7]);
-    expect(later.sse().toString()).toBe(later.entries.map((e) => e.sse).join(''));
+    // Frames with 16-bit and 64-bit lengths (an envelope never fits in 125 bytes).
+    expect(frames(chunk.ws(0, 3))).toEqual([message(1), message(2), message(3)]);
+    expect(frames(chunk.ws(2, 3))).toEqual([message(3)]);
+    expect(chunk.wsMessages(1, 3).map((m) => JSON.parse(m.toString('utf8')))).toEqual([
+      message(2),
+      message(3),
+    ]);
   });
 });

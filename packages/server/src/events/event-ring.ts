@@ -1,76 +1,35 @@
-import {
-  compareEventPositions,
-  encodeEventPosition,
-  type EventEnvelope,
-  type EventPosition,
-  type PositionedEvent,
-} from '@stella-orch/core';
+import { compareEventPositions, type EventPosition, type PositionedEvent } from '@stella-orch/core';
+import { EventChunk, type EventRun } from './event-chunk.js';
 
-/** An event held for the subscribers of a feed, with its serialisations made once for all of them. */
-export class RingEntry implements PositionedEvent {
-  readonly position: EventPosition;
-  readonly event: EventEnvelope;
-  #token: string | undefined;
-  #json: string | undefined;
-  #sse: string | undefined;
-  #ws: Buffer | undefined;
-
-  /** @param item - an event read from the log */
-  constructor(item: PositionedEvent) {
-    this.position = item.position;
-    this.event = item.event;
-  }
-
-  /** The position's opaque token. */
-  get token(): string {
-    return (this.#token ??= encodeEventPosition(this.position));
-  }
-
-  /** The envelope as JSON. */
-  get json(): string {
-    return (this.#json ??= JSON.stringify(this.event));
-  }
-
-  /** The SSE message of the event (`id:` position, `event:` type, `data:` envelope). */
-  get sse(): string {
-    return (this.#sse ??= `id: ${this.token}\nevent: ${this.event.eventType}\ndata: ${this.json}\n\n`);
-  }
-
-  /** The WebSocket message of the event, encoded once for every socket. */
-  get ws(): Buffer {
-    return (this.#ws ??= Buffer.from(`{"type":"event","position":"${this.token}","event":${this.json}}`));
-  }
-}
-
-/** A read of the ring: the entries after a position, and the position the read reached. */
+/** A read of the ring: the events after a position as runs of the chunks that hold them, and where it ended. */
 export interface RingRead {
-  readonly entries: readonly RingEntry[];
+  /** In log order; their bytes are shared by every reader (see {@link EventChunk}). */
+  readonly runs: readonly EventRun[];
+  /** Events in `runs`. */
+  readonly count: number;
+  /** The position of the last event read (the position asked for when there is none). */
   readonly position: EventPosition;
-  /**
-   * The SSE messages of all the entries, encoded once: subscribers at the same place read the same slice,
-   * and write the same bytes.
-   */
-  sse(): Buffer;
 }
 
 /**
- * The most recent events of one tenant's log, in log order, at most `capacity` of them. It covers a
+ * The most recent events of one tenant's log, in log order, at most `capacity` of them, held as the
+ * {@link EventChunk}s they were read in (each serialised once for every subscriber). It covers a
  * contiguous stretch of the log: every event after {@link EventRing.coverFrom} up to
  * {@link EventRing.coverTo} is held, so a reader whose position lies in that stretch reads on from here
  * without a gap; one behind it must read the log.
  */
 export class EventRing {
   readonly #capacity: number;
-  #entries: RingEntry[] = [];
+  #chunks: EventChunk[] = [];
+  /** Index in `#chunks` of the oldest chunk held. */
   #head = 0;
-  /** Entries dropped from the front of `#entries` so far: absolute index = `#base` + array index. */
-  #base = 0;
-  /** Encoded slices of the entries appended last, by absolute range. */
-  #slices = new Map<string, Buffer>();
+  /** Events of the oldest chunk already dropped. */
+  #skip = 0;
+  #size = 0;
   #coverFrom: EventPosition;
   #coverTo: EventPosition;
 
-  /** @param capacity - entries kept at most; @param start - the log position the ring starts after */
+  /** @param capacity - events kept at most; @param start - the log position the ring starts after */
   constructor(capacity: number, start: EventPosition) {
     this.#capacity = Math.max(1, capacity);
     this.#coverFrom = start;
@@ -87,60 +46,81 @@ export class EventRing {
     return this.#coverTo;
   }
 
-  /** Entries held now. */
+  /** Events held now. */
   get size(): number {
-    return this.#entries.length - this.#head;
+    return this.#size;
   }
 
   /**
    * Appends the next read of the log: `events` (all of them, unfiltered) follow {@link coverTo}, and the
-   * read reached `to`. The oldest entries beyond the capacity are dropped, and `coverFrom` moves past them.
+   * read reached `to`. The oldest events beyond the capacity are dropped, and `coverFrom` moves past them.
    */
   append(events: readonly PositionedEvent[], to: EventPosition): void {
-    for (const item of events) this.#entries.push(new RingEntry(item));
-    if (events.length > 0) this.#slices = new Map();
+    if (events.length > 0) {
+      this.#chunks.push(new EventChunk(events));
+      this.#size += events.length;
+    }
     if (compareEventPositions(to, this.#coverTo) > 0) this.#coverTo = to;
-    const excess = this.size - this.#capacity;
-    if (excess > 0) {
-      this.#head += excess;
-      const dropped = this.#entries[this.#head - 1];
-      if (dropped !== undefined) this.#coverFrom = dropped.position;
-      if (this.#head > this.#capacity) {
-        this.#entries = this.#entries.slice(this.#head);
-        this.#base += this.#head;
-        this.#head = 0;
+    while (this.#size > this.#capacity) {
+      const front = this.#chunks[this.#head] as EventChunk;
+      const excess = this.#size - this.#capacity;
+      const left = front.size - this.#skip;
+      const dropped = Math.min(excess, left);
+      this.#skip += dropped;
+      this.#size -= dropped;
+      this.#coverFrom = front.positions[this.#skip - 1] as EventPosition;
+      if (this.#skip === front.size) {
+        this.#head++;
+        this.#skip = 0;
       }
+    }
+    if (this.#head > 64) {
+      this.#chunks = this.#chunks.slice(this.#head);
+      this.#head = 0;
     }
   }
 
   /**
-   * Up to `max` entries after `position`, in log order, and the position after them (`position` itself
+   * Up to `max` events after `position`, in log order, and the position after them (`position` itself
    * when there are none); `null` when the ring no longer covers `position` (the reader fell behind it).
    */
   after(position: EventPosition, max: number): RingRead | null {
     if (compareEventPositions(position, this.#coverFrom) < 0) return null;
+    const chunks = this.#chunks;
+    // The first chunk whose last event is after the position.
     let low = this.#head;
-    let high = this.#entries.length;
+    let high = chunks.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      const entry = this.#entries[mid];
-      if (entry !== undefined && compareEventPositions(entry.position, position) <= 0) low = mid + 1;
-      else high = mid;
+      const chunk = chunks[mid] as EventChunk;
+      if (compareEventPositions(chunk.positions[chunk.size - 1] as EventPosition, position) <= 0) {
+        low = mid + 1;
+      } else high = mid;
     }
-    const entries = this.#entries.slice(low, low + Math.max(1, max));
-    const key = `${this.#base + low}:${entries.length}`;
-    const slices = this.#slices;
-    return {
-      entries,
-      position: entries.at(-1)?.position ?? position,
-      sse: () => {
-        let slice = slices.get(key);
-        if (slice === undefined) {
-          slice = Buffer.from(entries.map((entry) => entry.sse).join(''));
-          slices.set(key, slice);
-        }
-        return slice;
-      },
-    };
+    const runs: EventRun[] = [];
+    let wanted = Math.max(1, max);
+    let last = position;
+    for (let c = low; c < chunks.length && wanted > 0; c++) {
+      const chunk = chunks[c] as EventChunk;
+      let from = c === this.#head ? this.#skip : 0;
+      if (c === low) from = Math.max(from, firstAfter(chunk, position));
+      const to = Math.min(chunk.size, from + wanted);
+      runs.push({ chunk, from, to });
+      wanted -= to - from;
+      last = chunk.positions[to - 1] as EventPosition;
+    }
+    return { runs, count: Math.max(1, max) - wanted, position: last };
   }
+}
+
+/** The index of the first event of `chunk` after `position`. */
+function firstAfter(chunk: EventChunk, position: EventPosition): number {
+  let low = 0;
+  let high = chunk.size;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (compareEventPositions(chunk.positions[mid] as EventPosition, position) <= 0) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }

@@ -1,5 +1,5 @@
 import type { EventPosition } from '@stella-orch/core';
-import type { RingEntry, RingRead } from './event-ring.js';
+import type { EventRun } from './event-chunk.js';
 
 /** Why a stream ended with a `resync` message. */
 export type ResyncReason = 'slow_consumer' | 'shutdown';
@@ -13,10 +13,16 @@ export interface EventSink {
   /** The first message: the position the stream starts after. */
   subscribed(position: EventPosition): void;
   /**
-   * Writes events, in order. `whole` is given when `entries` is a whole read of the ring (nothing filtered
-   * out), whose encoding the sink may share with other subscribers.
+   * Writes events, in order, in one system call: the runs' bytes were serialised once for
+   * every subscriber (see `EventChunk`).
    */
-  send(entries: readonly RingEntry[], whole?: RingRead): void;
+  send(runs: readonly EventRun[]): void;
+  /**
+   * A `resync` message that does not end the stream (reason `position_expired`): the stream asked to
+   * start after `position`, which is older than the log kept; it goes on from the oldest event kept,
+   * `oldest`. What lay between was removed by retention.
+   */
+  positionExpired(position: EventPosition, oldest: EventPosition): void;
   /** A keep-alive. */
   heartbeat(): void;
   /** The last message: where to resume, and why; then the sink ends. */

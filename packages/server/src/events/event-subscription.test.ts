@@ -11,7 +11,7 @@ import {
   type ReadEventsQuery,
 } from '@stella-orch/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RingEntry } from './event-ring.js';
+import type { EventRun } from './event-chunk.js';
 import type { EventSink, ResyncReason } from './event-sink.js';
 import { EventHub } from './event-hub.js';
 import { DEFAULT_EVENTS_CONFIG } from '../events-config.js';
@@ -69,6 +69,10 @@ class MemoryLog implements EventLog {
     return Promise.resolve(this.events.at(-1)?.position ?? START_POSITION);
   }
 
+  getOldestPosition(): Promise<EventPosition | null> {
+    return Promise.resolve(this.events[0]?.position ?? null);
+  }
+
   listEventTenants(): Promise<string[]> {
     return Promise.resolve(['t']);
   }
@@ -85,14 +89,20 @@ class RecordingSink implements EventSink {
   readonly ids: number[] = [];
   start: EventPosition | undefined;
   ending: { position: EventPosition; reason: ResyncReason } | undefined;
+  expired: { position: EventPosition; oldest: EventPosition }[] = [];
   heartbeats = 0;
   #onClose: (() => void)[] = [];
 
   subscribed(position: EventPosition): void {
     this.start = position;
   }
-  send(entries: readonly RingEntry[]): void {
-    this.ids.push(...entries.map((e) => Number(e.event.eventId)));
+  send(runs: readonly EventRun[]): void {
+    for (const { chunk, from, to } of runs) {
+      this.ids.push(...chunk.events.slice(from, to).map((event) => Number(event.eventId)));
+    }
+  }
+  positionExpired(position: EventPosition, oldest: EventPosition): void {
+    this.expired.push({ position, oldest });
   }
   heartbeat(): void {
     this.heartbeats++;
@@ -214,6 +224,28 @@ describe('EventHub and its subscriptions', () => {
     log.add(1);
     await until(() => late.ids.length >= 6);
     expect(late.ids).toEqual(range(36, 41));
+  });
+
+  it('says position_expired, naming the oldest event kept, to a stream asked to start before it, and goes on', async () => {
+    const log = new MemoryLog();
+    log.add(20);
+    log.prune(12);
+    const hub = hubOn(log);
+    const expired = new RecordingSink();
+    void hub.stream({ tenantId: 't', after: { txId: 5n, eventId: 5n }, filter: {}, sink: expired });
+    await until(() => expired.ids.length === 8);
+    expect(expired.expired).toEqual([
+      { position: { txId: 5n, eventId: 5n }, oldest: log.events[0]!.position },
+    ]);
+    expect(expired.ids).toEqual(range(13, 20));
+    expect(expired.closed).toBe(false);
+    // From a position still kept, or from the start: nothing to say.
+    for (const after of [log.events[2]!.position, START_POSITION]) {
+      const kept = new RecordingSink();
+      void hub.stream({ tenantId: 't', after, filter: {}, sink: kept });
+      await until(() => kept.ids.length > 0);
+      expect(kept.expired).toEqual([]);
+    }
   });
 
   it('cuts off a sink that stays above its buffer bound for the grace period, at the last position written', async () => {

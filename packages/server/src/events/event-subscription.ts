@@ -1,5 +1,13 @@
-import { matchesEventFilter, type EventFilter, type EventLog, type EventPosition } from '@stella-orch/core';
-import { RingEntry } from './event-ring.js';
+import {
+  compareEventPositions,
+  matchesEventFilter,
+  START_POSITION,
+  type EventEnvelope,
+  type EventFilter,
+  type EventLog,
+  type EventPosition,
+} from '@stella-orch/core';
+import { EventChunk, type EventRun } from './event-chunk.js';
 import type { EventSink, ResyncReason } from './event-sink.js';
 import type { TenantEventFeed } from './tenant-event-feed.js';
 
@@ -27,8 +35,12 @@ export class EventSubscription {
   readonly #feed: TenantEventFeed;
   readonly #sink: EventSink;
   readonly #filter: EventFilter;
+  /** Whether the filter lets every event through (nothing to look at per event). */
+  readonly #everything: boolean;
   readonly #options: EventSubscriptionOptions;
   #position: EventPosition;
+  /** The position asked for, to check against the log kept (`null`: the end of the log). */
+  readonly #requested: EventPosition | null;
   #stopped: ResyncReason | null = null;
   #wake = Promise.withResolvers<undefined>();
 
@@ -45,8 +57,10 @@ export class EventSubscription {
     this.#feed = deps.feed;
     this.#sink = deps.sink;
     this.#filter = start.filter;
+    this.#everything = Object.values(start.filter).every((criterion) => criterion === undefined);
     this.#options = options;
     this.#position = start.after ?? deps.feed.ring.coverTo;
+    this.#requested = start.after;
     this.#sink.onClose(() => {
       this.#wake.resolve(undefined);
     });
@@ -66,6 +80,7 @@ export class EventSubscription {
     heartbeat.unref();
     try {
       sink.subscribed(this.#position);
+      await this.#checkRequested();
       while (!sink.closed) {
         if (this.#stopped !== null) {
           sink.resync(this.#position, this.#stopped);
@@ -93,10 +108,8 @@ export class EventSubscription {
     const ring = this.#feed.ring;
     const fromRing = ring.after(this.#position, limit);
     if (fromRing !== null) {
-      if (fromRing.entries.length === 0) return false;
-      const matching = fromRing.entries.filter((entry) => matchesEventFilter(entry.event, this.#filter));
-      if (matching.length === fromRing.entries.length) this.#sink.send(matching, fromRing);
-      else this.#write(matching);
+      if (fromRing.count === 0) return false;
+      this.#write(this.#everything ? fromRing.runs : this.#matching(fromRing.runs));
       this.#position = fromRing.position;
       return true;
     }
@@ -108,12 +121,50 @@ export class EventSubscription {
       limit,
     });
     if (this.#sink.closed) return true;
-    this.#write(batch.events.map((item) => new RingEntry(item)));
+    const chunk = new EventChunk(batch.events);
+    this.#write([{ chunk, from: 0, to: chunk.size }]);
     const moved = batch.position !== this.#position;
     this.#position = batch.position;
     // Nothing left to read yet the ring starts later: what lies between was removed by retention.
-    if (!moved && !batch.more) this.#position = ring.coverFrom;
+    if (!moved && !batch.more && compareEventPositions(this.#position, ring.coverFrom) < 0) {
+      const first = ring.after(ring.coverFrom, 1)?.runs[0];
+      const oldest = first?.chunk.positions[first.from];
+      if (oldest !== undefined) this.#sink.positionExpired(this.#position, oldest);
+      this.#position = ring.coverFrom;
+    }
     return true;
+  }
+
+  /**
+   * Tells a subscriber that asked for a position older than the log kept (retention removed the events
+   * after it) with a `resync` of reason `position_expired` naming the oldest event kept, before the
+   * stream goes on from there.
+   */
+  async #checkRequested(): Promise<void> {
+    const requested = this.#requested;
+    if (requested === null || compareEventPositions(requested, START_POSITION) === 0) return;
+    const oldest = await this.#log.getOldestPosition(this.#feed.tenantId);
+    if (oldest !== null && compareEventPositions(requested, oldest) < 0 && !this.#sink.closed) {
+      this.#sink.positionExpired(requested, oldest);
+    }
+  }
+
+  /** The parts of `runs` whose events pass the filter, as runs of consecutive events. */
+  #matching(runs: readonly EventRun[]): EventRun[] {
+    const matching: EventRun[] = [];
+    for (const { chunk, from, to } of runs) {
+      let start = -1;
+      for (let i = from; i < to; i++) {
+        const passes = matchesEventFilter(chunk.events[i] as EventEnvelope, this.#filter);
+        if (passes && start < 0) start = i;
+        else if (!passes && start >= 0) {
+          matching.push({ chunk, from: start, to: i });
+          start = -1;
+        }
+      }
+      if (start >= 0) matching.push({ chunk, from: start, to });
+    }
+    return matching;
   }
 
   /** Waits for the socket to drain below the bound: `false` when it did not within the grace period. */
@@ -128,8 +179,8 @@ export class EventSubscription {
     return true;
   }
 
-  #write(entries: readonly RingEntry[]): void {
-    if (entries.length > 0) this.#sink.send(entries);
+  #write(runs: readonly EventRun[]): void {
+    if (runs.some((run) => run.to > run.from)) this.#sink.send(runs);
   }
 
   /** Ends the stream with a `resync` message (`shutdown`). */

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { encodeEventPosition, type EventPosition } from '@stella-orch/core';
-import type { RingEntry, RingRead } from './event-ring.js';
+import type { EventRun } from './event-chunk.js';
 import type { EventSink, ResyncReason } from './event-sink.js';
 
 /** The headers of an event stream (the proxy hint turns off response buffering in nginx). */
@@ -53,8 +53,17 @@ export class SseSink implements EventSink {
   }
 
   /** @inheritdoc */
-  send(entries: readonly RingEntry[], whole?: RingRead): void {
-    this.#response.write(whole === undefined ? entries.map((entry) => entry.sse).join('') : whole.sse());
+  send(runs: readonly EventRun[]): void {
+    // Writes of one tick leave in one system call (the response corks its socket until the next tick);
+    // the shared bytes are never copied.
+    for (const run of runs) this.#response.write(run.chunk.sse(run.from, run.to));
+  }
+
+  /** @inheritdoc */
+  positionExpired(position: EventPosition, oldest: EventPosition): void {
+    const token = encodeEventPosition(position);
+    const data = { position: token, reason: 'position_expired', oldestPosition: encodeEventPosition(oldest) };
+    this.#response.write(message('resync', token, JSON.stringify(data)));
   }
 
   /** @inheritdoc */

@@ -3,16 +3,21 @@ import { EventRing } from './event-ring.js';
 
 /** How a feed reads the log. */
 export interface TenantEventFeedOptions {
+  /** The longest wait between two reads (an idle log). */
   readonly pollIntervalMs: number;
+  /** The wait after a read that found events (a busy log). */
+  readonly minPollIntervalMs: number;
   readonly readBatchSize: number;
   readonly bufferEvents: number;
 }
 
 /**
  * The live tail of one tenant's log, shared by every subscriber of the tenant in this process: one reader
- * polls the log (at once when woken, else every `pollIntervalMs`), keeps the recent events in an
- * {@link EventRing} and tells the subscribers. The work per tick is one read, whatever the number of
- * subscribers.
+ * polls the log, keeps the recent events in an {@link EventRing} and tells the subscribers. The work per
+ * tick is one read, whatever the number of subscribers. The polling adapts: a full read is followed by
+ * the next at once, one that found events by the next after `minPollIntervalMs`, and each empty read
+ * doubles the wait up to `pollIntervalMs`; a wake-up (new work submitted, in this process or through the
+ * ledger's notifications) reads at once.
  */
 export class TenantEventFeed {
   readonly tenantId: string;
@@ -73,9 +78,12 @@ export class TenantEventFeed {
 
   async #run(): Promise<void> {
     const ring = this.ring;
+    const { minPollIntervalMs, pollIntervalMs } = this.#options;
+    let wait = minPollIntervalMs;
     while (!this.#stopped) {
       this.#woken = false;
       let more = false;
+      let found = false;
       try {
         const batch = await this.#log.readEvents({
           tenantId: this.tenantId,
@@ -83,14 +91,16 @@ export class TenantEventFeed {
           limit: this.#options.readBatchSize,
         });
         more = batch.more;
-        if (batch.events.length > 0) {
+        found = batch.events.length > 0;
+        if (found) {
           ring.append(batch.events, batch.position);
           this.#notify();
         }
       } catch (error) {
         this.#logger.warn({ err: error, tenantId: this.tenantId }, 'the event feed could not read the log');
       }
-      if (!more && !this.#woken && !this.#stopped) await this.#sleep();
+      wait = found ? minPollIntervalMs : Math.min(pollIntervalMs, wait * 2);
+      if (!more && !this.#woken && !this.#stopped) await this.#sleep(wait);
     }
   }
 
@@ -100,14 +110,14 @@ export class TenantEventFeed {
     previous.resolve(undefined);
   }
 
-  #sleep(): Promise<void> {
+  #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
         this.#wake = undefined;
         resolve();
       };
-      const timer = setTimeout(done, this.#options.pollIntervalMs);
+      const timer = setTimeout(done, ms);
       this.#wake = done;
     });
   }

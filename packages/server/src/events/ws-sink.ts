@@ -1,6 +1,7 @@
 import { encodeEventPosition, type EventPosition } from '@stella-orch/core';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from '@fastify/websocket';
-import type { RingEntry } from './event-ring.js';
+import type { EventRun } from './event-chunk.js';
 import type { EventSink, ResyncReason } from './event-sink.js';
 
 /** `WebSocket.OPEN`. */
@@ -10,16 +11,30 @@ const OPEN = 1;
 const CLOSE_CODES: Readonly<Record<ResyncReason, number>> = { slow_consumer: 1013, shutdown: 1001 };
 
 /**
+ * The TCP socket under a WebSocket, when whole frames made elsewhere may be written to it: the `ws`
+ * library writes each frame synchronously and whole when no extension (compression) was negotiated, so
+ * frames written between its own never interleave with them, and its `bufferedAmount` counts them.
+ */
+function rawSocketOf(socket: WebSocket): Duplex | null {
+  if (socket.extensions !== '') return null;
+  const raw = (socket as unknown as { _socket?: Duplex | null })._socket;
+  return raw === undefined || raw === null || typeof raw.write !== 'function' ? null : raw;
+}
+
+/**
  * A WebSocket stream: one JSON text message per event, `{"type":"event","position":…,"event":…}`, after
  * `{"type":"subscribed","position":…}`; the last is `{"type":"resync","position":…,"reason":…}`.
- * Keep-alives are ping frames.
+ * Keep-alives are ping frames. The events' frames are made once for every subscriber (see `EventChunk`)
+ * and a batch goes to the socket in one write.
  */
 export class WebSocketSink implements EventSink {
   readonly #socket: WebSocket;
+  readonly #raw: Duplex | null;
 
   /** @param socket - an open WebSocket */
   constructor(socket: WebSocket) {
     this.#socket = socket;
+    this.#raw = rawSocketOf(socket);
   }
 
   /** @inheritdoc */
@@ -38,8 +53,31 @@ export class WebSocketSink implements EventSink {
   }
 
   /** @inheritdoc */
-  send(entries: readonly RingEntry[]): void {
-    for (const entry of entries) this.#socket.send(entry.ws, { binary: false });
+  send(runs: readonly EventRun[]): void {
+    if (this.#raw === null) {
+      for (const run of runs) {
+        for (const message of run.chunk.wsMessages(run.from, run.to))
+          this.#socket.send(message, { binary: false });
+      }
+      return;
+    }
+    // One system call for the batch; the shared frames are never copied.
+    const raw = this.#raw;
+    raw.cork();
+    for (const run of runs) raw.write(run.chunk.ws(run.from, run.to));
+    raw.uncork();
+  }
+
+  /** @inheritdoc */
+  positionExpired(position: EventPosition, oldest: EventPosition): void {
+    this.#socket.send(
+      JSON.stringify({
+        type: 'resync',
+        position: encodeEventPosition(position),
+        reason: 'position_expired',
+        oldestPosition: encodeEventPosition(oldest),
+      }),
+    );
   }
 
   /** @inheritdoc */

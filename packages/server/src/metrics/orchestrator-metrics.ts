@@ -1,10 +1,18 @@
-import { noJobMetrics, type JobMetrics, type Logger, type QueueDepth } from '@stella-orch/core';
+import {
+  noJobMetrics,
+  noSloMetrics,
+  type JobMetrics,
+  type Logger,
+  type QueueDepth,
+  type SloMetrics,
+} from '@stella-orch/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MetricsConfig } from '../metrics-config.js';
 import { LabelPolicy } from './label-policy.js';
 import { LedgerGauges } from './ledger-gauges.js';
 import { processMetricsRegistry } from './process-metrics.js';
 import { PromJobMetrics } from './prom-job-metrics.js';
+import { PromSloMetrics } from './prom-slo-metrics.js';
 
 /** The transports of the event streams. */
 export type StreamTransport = 'sse' | 'ws';
@@ -29,6 +37,8 @@ export interface OrchestratorMetrics {
   readonly enabled: boolean;
   /** The job lifecycle port, for the job service. */
   readonly jobs: JobMetrics;
+  /** The SLO gauges, for the SLO evaluator. */
+  readonly slos: SloMetrics;
   /** The stream subscribers gauge, for the event-stream routes. */
   readonly streamSubscribers: StreamSubscribers;
   /**
@@ -55,6 +65,7 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 export const disabledMetrics: OrchestratorMetrics = {
   enabled: false,
   jobs: noJobMetrics,
+  slos: noSloMetrics,
   streamSubscribers: { inc: () => undefined, dec: () => undefined },
   httpRequest: () => undefined,
   tokenRequest: () => undefined,
@@ -76,6 +87,7 @@ export function createOrchestratorMetrics(
   const registers = [registry];
   const labels = new LabelPolicy(config);
   const jobs = new PromJobMetrics(registry, labels);
+  const slos = new PromSloMetrics(registry, labels);
   new LedgerGauges(registry, labels, {
     queueDepths: deps.queueDepths,
     cacheMs: config.ledgerCacheMs,
@@ -100,6 +112,10 @@ export function createOrchestratorMetrics(
     labelNames: ['limiter'],
     registers,
   });
+  // Series made at 0, so that their first increment shows in rate() (the refusals' errors are made as they come).
+  tokens.inc({ outcome: 'granted', error: 'none' }, 0);
+  for (const limiter of ['api_client', 'token_endpoint'] satisfies RateLimiterName[])
+    limited.inc({ limiter }, 0);
   const subscribers = new Gauge({
     name: 'stella_orch_stream_subscribers',
     help: 'Event-stream subscribers connected to this process, by transport.',
@@ -110,6 +126,7 @@ export function createOrchestratorMetrics(
   return {
     enabled: true,
     jobs,
+    slos,
     streamSubscribers: {
       inc: (transport) => {
         subscribers.inc({ transport });

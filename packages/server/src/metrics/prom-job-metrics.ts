@@ -1,4 +1,12 @@
-import type { EndedAttempt, Job, JobMetrics, JobOrigin, LeaseGrant, LeaseOperation } from '@stella-orch/core';
+import type {
+  AttemptOutcome,
+  EndedAttempt,
+  Job,
+  JobMetrics,
+  JobOrigin,
+  LeaseGrant,
+  LeaseOperation,
+} from '@stella-orch/core';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { LabelPolicy } from './label-policy.js';
 
@@ -8,9 +16,27 @@ const QUEUE_WAIT_BUCKETS = [0.005, 0.025, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 
 /** Run times: from a no-op to the longest lease a worker may hold and extend. */
 const RUN_DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1_800, 3_600, 14_400];
 
+/** Every value of a label whose values are known (a missing one fails the type check). */
+function valuesOf<T extends string>(all: Record<T, true>): readonly T[] {
+  return Object.keys(all) as T[];
+}
+
+const ORIGINS = valuesOf<JobOrigin>({ submit: true, retry: true, replay: true });
+const OUTCOMES = valuesOf<AttemptOutcome>({
+  succeeded: true,
+  'failed-retry': true,
+  'failed-dead-lettered': true,
+  canceled: true,
+});
+const OPERATIONS = valuesOf<LeaseOperation>({ heartbeat: true, artifacts: true, complete: true });
+
 /**
  * The job lifecycle's metrics on prom-client: the {@link JobMetrics} port of the job service. Every count
  * is one history row of the ledger, so the counters can be checked against it.
+ *
+ * The counters' series of a tenant and job type are made, at 0, for every origin and outcome the first
+ * time the pair is seen (and those of a tenant for every lease operation): a series that appears with its
+ * first increment is invisible to `rate()` and `increase()`, which need two samples.
  */
 export class PromJobMetrics implements JobMetrics {
   readonly #labels: LabelPolicy;
@@ -22,6 +48,8 @@ export class PromJobMetrics implements JobMetrics {
   readonly #lost: Counter<'tenant' | 'operation'>;
   readonly #queueWait: Histogram<'tenant' | 'job_type'>;
   readonly #runDuration: Histogram<'tenant' | 'job_type' | 'outcome'>;
+  /** The tenant and job-type label pairs (and the tenants) whose series are made. */
+  readonly #known = new Set<string>();
 
   /** Registers the metrics in `registry`. */
   constructor(registry: Registry, labels: LabelPolicy) {
@@ -113,7 +141,12 @@ export class PromJobMetrics implements JobMetrics {
 
   /** @inheritdoc */
   leasesLost(tenantId: string, operation: LeaseOperation, count: number): void {
-    this.#lost.inc({ tenant: this.#labels.tenant(tenantId), operation }, count);
+    const tenant = this.#labels.tenant(tenantId);
+    if (!this.#known.has(tenant)) {
+      this.#known.add(tenant);
+      for (const each of OPERATIONS) this.#lost.inc({ tenant, operation: each }, 0);
+    }
+    this.#lost.inc({ tenant, operation }, count);
   }
 
   #of<T extends Record<string, string>>(
@@ -121,6 +154,24 @@ export class PromJobMetrics implements JobMetrics {
     jobType: string,
     rest: T,
   ): T & { tenant: string; job_type: string } {
-    return { ...rest, tenant: this.#labels.tenant(tenantId), job_type: this.#labels.jobType(jobType) };
+    const tenant = this.#labels.tenant(tenantId);
+    const type = this.#labels.jobType(jobType);
+    this.#initialise(tenant, type);
+    return { ...rest, tenant, job_type: type };
+  }
+
+  /** Makes the counters' series of a tenant and job type at 0, the first time the pair is seen. */
+  #initialise(tenant: string, jobType: string): void {
+    const key = `${tenant}\u0000${jobType}`;
+    if (this.#known.has(key)) return;
+    this.#known.add(key);
+    const labels = { tenant, job_type: jobType };
+    for (const origin of ORIGINS) this.#created.inc({ ...labels, origin }, 0);
+    this.#leased.inc(labels, 0);
+    this.#canceled.inc(labels, 0);
+    for (const outcome of OUTCOMES) {
+      this.#completed.inc({ ...labels, outcome }, 0);
+      this.#expired.inc({ ...labels, outcome }, 0);
+    }
   }
 }

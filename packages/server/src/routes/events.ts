@@ -48,6 +48,22 @@ const streamResponse = {
   },
 };
 
+/** What the OpenAPI document says of the WebSocket stream (a GET that upgrades). */
+const WS_DESCRIPTION = [
+  'A GET with `Upgrade: websocket` (RFC 6455). Authenticate with `Authorization: Bearer <token>` or, from a browser',
+  '(which cannot set that header on a WebSocket), with the subprotocol pair `Sec-WebSocket-Protocol: bearer, <token>`:',
+  'the server selects `bearer`. Start with `?from=<position>` (`0`: the start of the log kept; `now`: new events',
+  'only) or, without it, with a first text message `{"from": "<position>" | "now"}` within 10 s. Messages (JSON text):',
+  '`{"type":"subscribed","position"}` first; `{"type":"event","position","event"}` per event (the `orch.event.v1`',
+  'envelope); `{"type":"resync","position","reason":"position_expired","oldestPosition"}` when `from` is older than',
+  'the log kept (the stream goes on from the oldest event kept); and last `{"type":"resync","position","reason"}` with',
+  'reason `slow_consumer` (close code 1013) or `shutdown` (1001): resume after `position`. Keep-alives are pings.',
+].join(' ');
+
+const wsResponse = {
+  101: { description: 'Switching Protocols: the stream of JSON messages described above' },
+};
+
 /** `after` of a stream: `Last-Event-ID` (an EventSource's reconnect) before `?after=`; `null` when neither. */
 function positionOf(request: FastifyRequest, after: string | undefined): EventPosition | null {
   const header = request.headers['last-event-id'];
@@ -122,6 +138,10 @@ export function registerEventRoutes(
   deps: Streams & { readonly store: JobStore },
 ): void {
   const { store } = deps;
+  // @fastify/websocket hides its routes from the OpenAPI document; this one is part of the API.
+  app.addHook('onRoute', (route) => {
+    if (route.websocket === true && route.schema !== undefined) route.schema.hide = false;
+  });
 
   app.get<{ Querystring: FilterQuery & { after?: string } }>(
     '/events',
@@ -184,12 +204,13 @@ export function registerEventRoutes(
       schema: {
         tags: ['events'],
         summary: "Stream the tenant's events over a WebSocket (JSON messages; ?from= or a first message)",
+        description: WS_DESCRIPTION,
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: { ...filterProperties, from: position },
         },
-        response: withProblems({}, [400]),
+        response: withProblems(wsResponse, [400, 401, 403]),
       },
       // Refusals (a bad filter or position) answer the upgrade request with problem+json.
       preHandler: (request, _reply, done) => {

@@ -58,7 +58,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
         tags: ['jobs'],
         summary: 'Submit a job',
         body: { $ref: 'JobSubmission#' },
-        response: withProblems({ 200: { $ref: 'Job#' }, 201: { $ref: 'Job#' } }, [400, 409, 413]),
+        response: withProblems({ 200: { $ref: 'Job#' }, 201: { $ref: 'Job#' } }, [400, 404, 409, 413]),
       },
     },
     async (request, reply) => {
@@ -99,7 +99,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
               },
             },
           },
-          [400, 409, 413],
+          [400, 404, 409, 413],
         ),
       },
     },

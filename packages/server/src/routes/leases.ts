@@ -12,10 +12,13 @@ import { isUuid } from '../http-input.js';
 import type { LeaseWaiter } from '../lease-waiter.js';
 import { contextOf } from '../request-context.js';
 import { leaseIdParams, withProblems } from '../schemas.js';
+import type { RequestTracing } from '../tracing/request-tracing.js';
 
 interface LeaseRouteDeps {
   readonly jobs: JobService;
   readonly waiter: LeaseWaiter;
+  /** Records an `orch.job.lease` span per leased job. */
+  readonly tracing: RequestTracing;
   readonly maxLeaseWaitMs: number;
   /** How often a waiting lease call looks again without a wake-up (back-offs that end, other replicas). */
   readonly leasePollIntervalMs: number;
@@ -182,10 +185,12 @@ export function registerLeaseRoutes(app: FastifyInstance, deps: LeaseRouteDeps):
       try {
         for (;;) {
           const ticket = waiter.ticket(ctx.tenantId);
+          const startedAt = Date.now();
           const leased: LeasedJob[] = await jobs.leaseJobs(ctx, leaseRequest);
           const remainingMs = deadline - Date.now();
           if (leased.length > 0 || remainingMs <= 0 || signal.aborted || waiter.closed) {
             ticket.cancel();
+            deps.tracing.recordLeases(request, leased, startedAt);
             return { leases: leased.map(({ job, lease }) => ({ ...lease, job })) };
           }
           await ticket.wait(Math.min(remainingMs, deps.leasePollIntervalMs), signal);

@@ -4,7 +4,7 @@ import { idempotencyKeyFrom, pageFrom } from '../http-input.js';
 import { contextOf } from '../request-context.js';
 import { pageOf, pageQuerySchema, withProblems } from '../schemas.js';
 
-/** Runs (groups of jobs) and the dead-letter listing. */
+/** Runs (groups of jobs); the dead-letter routes are in dead-letters.ts. */
 export function registerRunRoutes(
   app: FastifyInstance,
   deps: { readonly store: JobStore; readonly ids: Ids },
@@ -81,68 +81,6 @@ export function registerRunRoutes(
         });
       }
       return run;
-    },
-  );
-
-  app.get<{
-    Querystring: {
-      status?: 'open' | 'replayed' | 'resolved';
-      jobType?: string;
-      page_size?: string;
-      page_token?: string;
-    };
-  }>(
-    '/deadletter',
-    {
-      schema: {
-        tags: ['dead-letter'],
-        summary: 'List dead-letter entries, newest first',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            status: { type: 'string', enum: ['open', 'replayed', 'resolved'] },
-            jobType: { type: 'string', maxLength: 128 },
-            ...pageQuerySchema,
-          },
-        },
-        response: withProblems(
-          {
-            200: {
-              type: 'object',
-              properties: {
-                items: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: {
-                      entryId: { type: 'string' },
-                      jobId: { type: 'string' },
-                      jobType: { type: 'string' },
-                      attempts: { type: 'integer' },
-                      errorType: { type: 'string' },
-                      errorMessage: { type: 'string' },
-                      status: { type: 'string' },
-                      createdAt: { type: 'string' },
-                    },
-                  },
-                },
-                next_page_token: { type: ['string', 'null'] },
-              },
-            },
-          },
-          [400],
-        ),
-      },
-    },
-    async (request) => {
-      const { status, jobType } = request.query;
-      const page = await store.forTenant(contextOf(request).tenantId).listDeadLetters({
-        ...pageFrom(request.query),
-        ...(status === undefined ? {} : { status }),
-        ...(jobType === undefined ? {} : { jobType }),
-      });
-      return { items: page.items, next_page_token: page.nextPageToken };
     },
   );
 }

@@ -5,7 +5,8 @@ import { endAttemptSteps } from './end-attempt.js';
 import { JOB_COLUMNS } from './job-columns.js';
 
 // $1 tenant; $2–$6 the completions as parallel arrays (lease ids, fencing tokens, outcomes, result JSON,
-// error JSON); $7 the retry schedules, one row per completion: $7[ord][attempt].
+// error JSON); $7 the retry schedules, one row per completion: $7[ord][attempt]; $8 whether jobs that
+// others depend on are ended too.
 const COMPLETE_JOBS = `
 -- 1. the completions, numbered in input order; a lease named twice with the same fencing token counts
 --    once, the first time (keyed by the token too, so a stale token named first cannot hide the current one)
@@ -21,7 +22,7 @@ WITH claims AS (
 --    history row, the last of the job's few: a short walk back on the history's primary key)
 held AS (
   SELECT j.tenant_id, j.job_id, j.status, j.attempt, j.max_attempts, j.cancel_requested, j.worker_id,
-    c.ord, c.outcome, c.result::jsonb AS result, c.error::jsonb AS error,
+    j.has_dependents, c.ord, c.outcome, c.result::jsonb AS result, c.error::jsonb AS error,
     (SELECT h.occurred_at FROM orch.job_history h
      WHERE h.tenant_id = j.tenant_id AND h.job_id = j.job_id AND h.to_status = 'leased'
      ORDER BY h.seq DESC LIMIT 1) AS leased_at
@@ -53,10 +54,13 @@ decided AS (
       ELSE 'failed'
     END AS reason
   FROM held h
+  -- a job others depend on is ended only when $8 says so (then in a transaction that settles its
+  -- dependents); otherwise it is left alone, and answered deferred below
+  WHERE NOT h.has_dependents OR $8::boolean
 ),${endAttemptSteps(4)}
-SELECT ${JOB_COLUMNS}, j.disposition, d.ord, d.leased_at
-FROM ended j
-JOIN decided d ON d.tenant_id = j.tenant_id AND d.job_id = j.job_id`;
+SELECT ${JOB_COLUMNS}, j.disposition, h.ord, h.leased_at, j.job_id IS NULL AS deferred
+FROM held h
+LEFT JOIN ended j ON j.tenant_id = h.tenant_id AND j.job_id = h.job_id`;
 
 /** A job row after its attempt ended, with what became of it and the number of its completion. */
 export interface EndedJobRow extends JobRow {
@@ -65,6 +69,11 @@ export interface EndedJobRow extends JobRow {
   readonly ord: number;
   /** When the attempt's lease was granted (its history row); `null` if the history has none. */
   readonly leased_at: Date | string | null;
+  /**
+   * The lease is current but its job has dependents and `withDependents` was false: nothing changed, and
+   * every other column but `ord` and `leased_at` is `null`.
+   */
+  readonly deferred: boolean;
 }
 
 /** One completion of {@link completeJobs}: the lease id must be a UUID, the token a 32-bit integer. */
@@ -83,12 +92,14 @@ export interface CompletionItem {
 /**
  * Ends the attempts of current leases in one statement. Returns the ended jobs, each with the position
  * (`ord`, from 1) of its completion; a completion without a row changed nothing (its lease is not current,
- * or it repeats an earlier one).
+ * or it repeats an earlier one). Unless `withDependents`, a job that others depend on is not ended but
+ * answered `deferred`: its dependents must be settled in the transaction that ends it.
  */
 export async function completeJobs(
   db: SqlExecutor,
   tenantId: string,
   items: readonly CompletionItem[],
+  withDependents = false,
 ): Promise<EndedJobRow[]> {
   if (items.length === 0) return [];
   return db.query<EndedJobRow>(COMPLETE_JOBS, [
@@ -99,6 +110,7 @@ export async function completeJobs(
     items.map((i) => i.resultJson),
     items.map((i) => i.errorJson),
     rectangular(items.map((i) => i.retryDelaysMs)),
+    withDependents,
   ]);
 }
 

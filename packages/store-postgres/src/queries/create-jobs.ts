@@ -12,10 +12,12 @@ WITH input AS (
   SELECT *
   FROM unnest(
     $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[],
-    $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::uuid[]
+    $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::uuid[],
+    $23::text[], $24::text[], $25::text[]
   ) WITH ORDINALITY AS i(
     job_id, job_type, priority, payload, payload_digest, request_digest, max_attempts, idempotency_key,
-    correlation_id, project_id, source_id, run_id, not_before, depends_on, replay_of, ord
+    correlation_id, project_id, source_id, run_id, not_before, depends_on, replay_of, traceparent,
+    tracestate, status, ord
   )
 ),
 -- 2. insert them; a job whose idempotency key exists already is skipped, and compared by the caller
@@ -23,12 +25,12 @@ inserted AS (
   INSERT INTO orch.jobs AS j (
     tenant_id, job_id, job_type, priority, payload, payload_digest, request_digest, max_attempts,
     idempotency_key, correlation_id, project_id, source_id, run_id, not_before, next_eligible_at,
-    depends_on, replay_of, status
+    depends_on, replay_of, status, traceparent, tracestate
   )
   SELECT $1, i.job_id, i.job_type, i.priority, i.payload::jsonb, i.payload_digest, i.request_digest,
     i.max_attempts, i.idempotency_key, i.correlation_id, i.project_id, i.source_id, i.run_id,
     i.not_before::timestamptz, coalesce(i.not_before::timestamptz, now()), i.depends_on::jsonb,
-    i.replay_of, 'pending'
+    i.replay_of, coalesce(i.status, 'pending'), i.traceparent, i.tracestate
   FROM input i
   ORDER BY i.ord
   ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
@@ -45,7 +47,10 @@ history AS (
 events AS (
   INSERT INTO orch.events (tenant_id, event_type, job_id, attempt, actor, actor_scopes, data)
   SELECT n.tenant_id, 'job.created', n.job_id, n.attempt, $18::text, $22::text[],
-    jsonb_strip_nulls(jsonb_build_object('reason', $17::text, 'replayOf', n.replay_of))
+    jsonb_strip_nulls(jsonb_build_object(
+      'reason', $17::text, 'replayOf', n.replay_of,
+      'status', CASE WHEN n.status <> 'pending' THEN n.status END
+    ))
   FROM inserted n
   ORDER BY n.seq
 ),
@@ -82,8 +87,8 @@ export interface WakeUp {
 }
 
 /**
- * Inserts up to {@link INSERT_BATCH_SIZE} jobs in one statement, with one history row and one
- * `job.created` event each, and the `wakeUp` NOTIFY when it inserted any. Jobs whose idempotency key
+ * Inserts up to {@link INSERT_BATCH_SIZE} jobs in one statement, `pending` or as `statuses` says (`waiting`
+ * for a job whose parents have not all succeeded), with one history row and one `job.created` event each, and the `wakeUp` NOTIFY when it inserted any. Jobs whose idempotency key
  * exists already are skipped (not returned).
  * @returns the inserted rows, in submission order
  */
@@ -93,6 +98,7 @@ export function insertJobs(
   jobs: readonly NewJob[],
   record: CreationRecord,
   wakeUp: WakeUp,
+  statuses: readonly ('pending' | 'waiting')[] | null = null,
 ): Promise<JobRow[]> {
   const column = <T>(pick: (job: NewJob) => T): T[] => jobs.map(pick);
   return db.query<JobRow>(INSERT_JOBS, [
@@ -118,6 +124,9 @@ export function insertJobs(
     wakeUp.channel,
     wakeUp.payload,
     record.actorScopes,
+    column((j) => j.traceparent ?? null),
+    column((j) => j.tracestate ?? null),
+    statuses === null ? jobs.map(() => null) : statuses,
   ]);
 }
 

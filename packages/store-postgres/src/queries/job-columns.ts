@@ -10,7 +10,8 @@ export function jobColumns(alias: string): string {
     ${a}.status, ${a}.attempt, ${a}.max_attempts, ${a}.idempotency_key, ${a}.correlation_id, ${a}.not_before,
     ${a}.next_eligible_at, ${a}.lease_id::text AS lease_id, ${a}.fencing_token, ${a}.lease_until,
     ${a}.worker_id, ${a}.cancel_requested, ${a}.replay_of::text AS replay_of, ${a}.last_error, ${a}.progress,
-    ${a}.result, ${a}.created_at, ${a}.updated_at, ${a}.started_at, ${a}.completed_at`;
+    ${a}.result, ${a}.created_at, ${a}.updated_at, ${a}.started_at, ${a}.completed_at, ${a}.traceparent,
+    ${a}.tracestate`;
 }
 
 /** The job columns of the CTE or table `alias`, computed once for the common alias `j`. */

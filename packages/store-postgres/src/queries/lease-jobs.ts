@@ -5,7 +5,8 @@ import { JOB_COLUMNS } from './job-columns.js';
 // One statement grants the leases: eligible rows are locked with SKIP LOCKED (so concurrent callers never
 // hand out the same job and never wait for each other), updated, and their history rows and events written.
 // The per-type LATERAL lets each type use the ready-work index in lease order, so the cost stays flat as
-// the backlog grows instead of sorting every pending job of the listed types.
+// the backlog grows instead of sorting every pending job of the listed types. Jobs of a paused or disabled
+// source are held (NOT j.held): the ready index leaves them out, so they cost this scan nothing.
 const LEASE_JOBS = `
 -- 1. per job type, the first eligible pending jobs in lease order, locked
 WITH candidates AS (
@@ -16,6 +17,7 @@ WITH candidates AS (
     FROM orch.jobs j
     WHERE j.tenant_id = $1
       AND j.status = 'pending'
+      AND NOT j.held
       AND j.job_type = t.job_type
       AND j.next_eligible_at <= now()
     ORDER BY j.priority DESC, j.seq

@@ -32,6 +32,14 @@ WHERE e.tenant_id = $1 AND e.tx_id < ${HORIZON}
 ORDER BY e.tx_id DESC, e.event_id DESC
 LIMIT 1`;
 
+// The log's first row, by its key: retention removes from there.
+const OLDEST_POSITION = `
+SELECT e.tx_id::text AS tx_id, e.event_id::text AS event_id
+FROM orch.events e
+WHERE e.tenant_id = $1
+ORDER BY e.tx_id, e.event_id
+LIMIT 1`;
+
 /** A row of the log as read, with its job's immutable fields (`null` when it names no job, or it is gone). */
 export interface EventRow {
   readonly tx_id: string;
@@ -69,6 +77,12 @@ export function readEvents(
   },
 ): Promise<EventRow[]> {
   return db.query<EventRow>(READ_EVENTS, [params.tenantId, params.txId, params.eventId, params.limit]);
+}
+
+/** The position of the tenant's first event kept, or `null` when it has none. */
+export async function oldestEventPosition(db: SqlExecutor, tenantId: string): Promise<PositionRow | null> {
+  const [row] = await db.query<PositionRow>(OLDEST_POSITION, [tenantId]);
+  return row ?? null;
 }
 
 /** The position of the tenant's last readable event, or `null` when it has none. */

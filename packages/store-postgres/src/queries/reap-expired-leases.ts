@@ -33,7 +33,7 @@ decided AS (
     'timed_out' AS reason
   FROM lapsed l
 ),${endAttemptSteps(3)}
-SELECT e.tenant_id, e.job_id::text AS job_id, e.job_type, e.disposition
+SELECT e.tenant_id, e.job_id::text AS job_id, e.job_type, e.disposition, e.has_dependents
 FROM ended e
 ORDER BY e.tenant_id, e.seq`;
 
@@ -43,6 +43,8 @@ export interface ReapedRow {
   readonly job_id: string;
   readonly job_type: string;
   readonly disposition: 'retry_scheduled' | 'dead_lettered' | 'canceled';
+  /** Whether jobs depend on it (their release or cancel is the caller's, in the same transaction). */
+  readonly has_dependents: boolean;
 }
 
 /** Turns up to `limit` lapsed leases into failed attempts in one statement. */

@@ -17,7 +17,7 @@ RETURNING ${JOB_COLUMNS}`;
 
 const MARK_DEAD_LETTER_REPLAYED = `
 UPDATE orch.dead_letters
-SET status = 'replayed', updated_at = now()
+SET status = 'replayed', replayed_job_id = $3::uuid, replayed_by = $4, replayed_at = now(), updated_at = now()
 WHERE tenant_id = $1 AND job_id = $2::uuid AND status = 'open'`;
 
 /** The job, locked until the transaction ends (retry and replay read the original this way). */
@@ -36,11 +36,15 @@ export async function makeEligibleNow(
   return rows[0] ?? null;
 }
 
-/** Marks the open dead-letter entry of a job `replayed` (a no-op when it has none). */
+/**
+ * Marks the open dead-letter entry of a job `replayed` by `replayed.actor`, naming the job the retry made
+ * (a no-op when it has none).
+ */
 export async function markDeadLetterReplayed(
   db: SqlExecutor,
   tenantId: string,
   jobId: string,
+  replayed: { readonly jobId: string; readonly actor: string },
 ): Promise<void> {
-  await db.query(MARK_DEAD_LETTER_REPLAYED, [tenantId, jobId]);
+  await db.query(MARK_DEAD_LETTER_REPLAYED, [tenantId, jobId, replayed.jobId, replayed.actor]);
 }

@@ -1,0 +1,275 @@
+import {
+  auditMetadataOf,
+  OrchestratorError,
+  sourceRegistrationDigest,
+  validationError,
+  type RequestContext,
+  type Source,
+  type SourceChangeContext,
+  type SourcePatch,
+  type SourceRateLimit,
+  type SourceStateChange,
+  type SourceStore,
+} from '@stella-orch/core';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { idempotencyKeyFrom, pageFrom } from '../http-input.js';
+import { contextOf } from '../request-context.js';
+import { pageOf, pageQuerySchema, withProblems } from '../schemas.js';
+
+const RATE_LIMIT_NOTE =
+  'The rate limit is stored with the source; it is enforced at lease time by the limits engine (a later release), not yet.';
+
+const sourceIdParams = {
+  type: 'object',
+  required: ['sourceId'],
+  properties: { sourceId: { type: 'string', minLength: 1, maxLength: 256 } },
+} as const;
+
+const rateLimitBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  required: ['burst', 'refillPerSecond'],
+  properties: {
+    burst: { type: 'integer', description: 'Jobs at once: 1 to 1,000,000' },
+    refillPerSecond: { type: 'number', description: 'Greater than 0, at most 100,000' },
+  },
+} as const;
+
+const descriptiveFields = {
+  sourceType: {
+    type: 'string',
+    description: 'concelier, excititor, scheduler, export, policy or any other lower-case type',
+  },
+  displayName: { type: ['string', 'null'] },
+  description: { type: ['string', 'null'] },
+  rateLimit: rateLimitBody,
+} as const;
+
+const emptyBody = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+interface RegisterBody {
+  sourceId: string;
+  sourceType: string;
+  displayName?: string | null;
+  description?: string | null;
+  rateLimit?: SourceRateLimit | null;
+}
+
+interface PatchBody extends SourcePatch {
+  version?: number;
+}
+
+function changeOf(ctx: RequestContext): SourceChangeContext {
+  return { actor: ctx.actor, audit: auditMetadataOf(ctx) };
+}
+
+function notFound(sourceId: string): OrchestratorError {
+  return new OrchestratorError('SOURCE_NOT_FOUND', `source ${sourceId} does not exist`, {
+    details: { sourceId },
+  });
+}
+
+/** Sends a source with its version as the ETag. */
+function sendSource(reply: FastifyReply, source: Source, status = 200): FastifyReply {
+  return reply.code(status).header('etag', `"${source.version}"`).send(source);
+}
+
+/**
+ * The version an update expects: `If-Match: "N"` (weak or strong), else the body's `version`; `*` or
+ * neither: any version.
+ * @throws OrchestratorError `VALIDATION_FAILED` for an `If-Match` that names no version
+ */
+function expectedVersionOf(header: string | string[] | undefined, bodyVersion: number | undefined) {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || value.trim() === '*') return bodyVersion;
+  const match = /^\s*(?:W\/)?"([1-9][0-9]{0,9})"\s*$/.exec(value);
+  if (match?.[1] === undefined) {
+    throw validationError([{ path: 'header.if-match', message: 'must be the ETag of a source ("N"), or *' }]);
+  }
+  return Number(match[1]);
+}
+
+function booleanFrom(value: 'true' | 'false' | undefined): boolean | undefined {
+  return value === undefined ? undefined : value === 'true';
+}
+
+/**
+ * Sources (SPEC §2): register, list, get, update, enable/disable, pause/resume. Changes need
+ * `orch:operate` and are audited (`source.*`) with the change; reads need `orch:read`.
+ */
+export function registerSourceRoutes(app: FastifyInstance, deps: { readonly sources: SourceStore }): void {
+  const { sources } = deps;
+
+  app.post<{ Body: RegisterBody }>(
+    '/sources',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'Register a source (audited as source.register)',
+        description: RATE_LIMIT_NOTE,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['sourceId', 'sourceType'],
+          properties: { sourceId: { type: 'string' }, ...descriptiveFields },
+        },
+        response: withProblems({ 200: { $ref: 'Source#' }, 201: { $ref: 'Source#' } }, [400, 409]),
+      },
+    },
+    async (request, reply) => {
+      const ctx = contextOf(request);
+      const body = request.body;
+      const result = await sources.forTenant(ctx.tenantId).registerSource({
+        source: {
+          ...body,
+          idempotencyKey: idempotencyKeyFrom(request.headers) ?? null,
+          requestDigest: sourceRegistrationDigest(body),
+        },
+        ...changeOf(ctx),
+      });
+      if (!result.created) void reply.header('idempotent-replayed', 'true');
+      return sendSource(reply, result.source, result.created ? 201 : 200);
+    },
+  );
+
+  app.get<{
+    Querystring: {
+      sourceType?: string;
+      enabled?: 'true' | 'false';
+      paused?: 'true' | 'false';
+      page_size?: string;
+      page_token?: string;
+    };
+  }>(
+    '/sources',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'List sources in registration order',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            sourceType: { type: 'string', maxLength: 64 },
+            enabled: { type: 'string', enum: ['true', 'false'] },
+            paused: { type: 'string', enum: ['true', 'false'] },
+            ...pageQuerySchema,
+          },
+        },
+        response: withProblems({ 200: pageOf('Source') }, [400]),
+      },
+    },
+    async (request) => {
+      const { sourceType } = request.query;
+      const enabled = booleanFrom(request.query.enabled);
+      const paused = booleanFrom(request.query.paused);
+      const page = await sources.forTenant(contextOf(request).tenantId).listSources({
+        ...pageFrom(request.query),
+        ...(sourceType === undefined ? {} : { sourceType }),
+        ...(enabled === undefined ? {} : { enabled }),
+        ...(paused === undefined ? {} : { paused }),
+      });
+      return { items: page.items, next_page_token: page.nextPageToken };
+    },
+  );
+
+  app.get<{ Params: { sourceId: string } }>(
+    '/sources/:sourceId',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'Get a source (its version is the ETag)',
+        params: sourceIdParams,
+        response: withProblems({ 200: { $ref: 'Source#' } }, [404]),
+      },
+    },
+    async (request, reply) => {
+      const { sourceId } = request.params;
+      const source = await sources.forTenant(contextOf(request).tenantId).getSource(sourceId);
+      if (source === null) throw notFound(sourceId);
+      return sendSource(reply, source);
+    },
+  );
+
+  app.patch<{ Params: { sourceId: string }; Body: PatchBody }>(
+    '/sources/:sourceId',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'Update a source’s type, display fields or rate limit (audited as source.update)',
+        description: `Optimistic: with \`If-Match: "N"\` (or \`version: N\` in the body) the update is refused with 412 SOURCE_VERSION_MISMATCH unless the source is at version N. An update that changes nothing records nothing. ${RATE_LIMIT_NOTE}`,
+        params: sourceIdParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { ...descriptiveFields, version: { type: 'integer', minimum: 1 } },
+        },
+        response: withProblems({ 200: { $ref: 'Source#' } }, [400, 404, 412]),
+      },
+    },
+    async (request, reply) => {
+      const ctx = contextOf(request);
+      const { version, ...patch } = request.body;
+      const expectedVersion = expectedVersionOf(request.headers['if-match'], version);
+      const { source } = await sources.forTenant(ctx.tenantId).updateSource({
+        sourceId: request.params.sourceId,
+        patch,
+        ...(expectedVersion === undefined ? {} : { expectedVersion }),
+        ...changeOf(ctx),
+      });
+      return sendSource(reply, source);
+    },
+  );
+
+  const stateRoutes: readonly {
+    readonly action: SourceStateChange['action'];
+    readonly summary: string;
+  }[] = [
+    { action: 'enable', summary: 'Enable a source: it takes new jobs again' },
+    {
+      action: 'disable',
+      summary: 'Disable a source: new jobs are refused (409 SOURCE_DISABLED); its queued jobs are held',
+    },
+    {
+      action: 'pause',
+      summary: 'Pause a source: its queued jobs are held (not leased, never failed) until it is resumed',
+    },
+    { action: 'resume', summary: 'Resume a paused source: its held jobs can be leased again' },
+  ];
+  for (const { action, summary } of stateRoutes) {
+    app.post<{ Params: { sourceId: string }; Body: { reason?: string; ticket?: string | null } }>(
+      `/sources/:sourceId/${action}`,
+      {
+        schema: {
+          tags: ['sources'],
+          summary: `${summary} (audited as source.${action})`,
+          description:
+            'A repeat (pausing a paused source, enabling an enabled one…) answers 200 with the source as it is and records nothing; a paused source keeps its first reason.',
+          params: sourceIdParams,
+          body:
+            action === 'pause'
+              ? {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['reason'],
+                  properties: { reason: { type: 'string' }, ticket: { type: ['string', 'null'] } },
+                }
+              : emptyBody,
+          response: withProblems({ 200: { $ref: 'Source#' } }, [400, 404]),
+        },
+      },
+      async (request, reply) => {
+        const ctx = contextOf(request);
+        const { reason = '', ticket = null } = request.body;
+        const change: SourceStateChange =
+          action === 'pause' ? { action, pause: { reason, ticket } } : { action };
+        const { source } = await sources.forTenant(ctx.tenantId).changeSourceState({
+          sourceId: request.params.sourceId,
+          change,
+          ...changeOf(ctx),
+        });
+        return sendSource(reply, source);
+      },
+    );
+  }
+}

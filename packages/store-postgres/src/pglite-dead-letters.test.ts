@@ -1,0 +1,7 @@
+import { deadLetterStoreConformance } from '@stella-orch/testing';
+import { openLedger } from './open-ledger.js';
+
+deadLetterStoreConformance('PGlite in memory', async () => {
+  const { store, deadLetters, audit, driver } = await openLedger();
+  return { store, deadLetters, audit, sql: driver, cleanup: () => store.close() };
+});
