@@ -8,6 +8,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerJobsCommands } from './commands/jobs.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerSourcesCommands } from './commands/sources.js';
+import { registerBackfillCommands } from './commands/backfills.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import { DEFAULT_URL } from './global-options.js';
 
@@ -74,6 +75,7 @@ export function buildProgram(io: CliIo): Command {
   registerDeadLetterCommands(program, io);
   registerClientsCommands(program, io);
   registerSourcesCommands(program, io);
+  registerBackfillCommands(program, io);
   registerAuditCommands(program, io);
   registerSloCommands(program, io);
   registerDemoCommand(program, io);

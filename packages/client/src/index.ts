@@ -5,6 +5,8 @@
  */
 export * from './api-error.js';
 export * from './audit-resources.js';
+export * from './backfill-calls.js';
+export * from './backfill-resources.js';
 export * from './backoff.js';
 export * from './client-credentials.js';
 export * from './client-options.js';
@@ -20,6 +22,7 @@ export * from './job-errors.js';
 export * from './job-handler.js';
 export * from './job-outcome.js';
 export * from './job-resources.js';
+export * from './job-why-resources.js';
 export * from './lease-resources.js';
 export * from './logger.js';
 export * from './orchestrator-client.js';

@@ -1,3 +1,4 @@
+import { BackfillCalls } from './backfill-calls.js';
 import type { Context } from '@opentelemetry/api';
 import type {
   AuditArchiveManifest,
@@ -26,6 +27,7 @@ import type {
 } from './dead-letter-resources.js';
 import type { ListSourcesQuery, NewSource, Source, SourceChange, SourcePause } from './source-resources.js';
 import type { Incident, ListIncidentsQuery, NewSlo, Slo, SloBurnRate, SloChange } from './slo-resources.js';
+import type { JobWhy } from './job-why-resources.js';
 import {
   DEFAULT_RETRY_OPTIONS,
   HttpTransport,
@@ -90,6 +92,11 @@ export class OrchestratorClient {
   readonly #options: OrchestratorClientOptions;
   readonly #transport: HttpTransport;
   readonly #auth: BearerAuth | undefined;
+  /** Backfills and watermarks (`backfill-calls.ts`). */
+  readonly backfills: BackfillCalls = new BackfillCalls({
+    get: (path, options, query) => this.#get(path, options, query),
+    operate: (path, body, retry, options) => this.#operate(path, body, retry, options),
+  });
 
   /**
    * @param options - base URL, tenant, credentials or access token, headers, fetch, retry and timeout
@@ -225,6 +232,11 @@ export class OrchestratorClient {
    */
   getJobDag(jobId: string, options: CallOptions = {}): Promise<JobDag> {
     return this.#get<JobDag>(`/jobs/${encodeURIComponent(jobId)}/dag`, options);
+  }
+
+  /** Why a job is not running: the conditions holding it, in order. @throws `JOB_NOT_FOUND` (404) */
+  whyJob(jobId: string, options: CallOptions = {}): Promise<JobWhy> {
+    return this.#get<JobWhy>(`/jobs/${encodeURIComponent(jobId)}/why`, options);
   }
 
   /**

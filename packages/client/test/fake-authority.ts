@@ -65,6 +65,7 @@ export function requiredScope(method: string, path: string): string {
   if (method === 'POST' && /^\/jobs\/[^/]+\/(cancel|retry|replay)$/.test(rest)) return 'orch:operate';
   if (method !== 'GET' && rest.startsWith('/slos')) return 'orch:operate';
   if (method !== 'GET' && rest.startsWith('/sources')) return 'orch:operate';
+  if (method !== 'GET' && rest.startsWith('/backfills')) return 'orch:backfill';
   if (method === 'POST' && /^\/deadletter\/[^/]+\/(replay|resolve)$/.test(rest)) return 'orch:operate';
   if (method === 'POST' && rest === '/jobs/replay') return 'orch:operate';
   if (method === 'POST') return 'orch:submit';

@@ -36,6 +36,22 @@ describe('the public surface of @stella-orch/core', () => {
       // audit-service
       'AUDIT_CHECKPOINT_ACTION',
       'AuditService',
+      // backfills
+      'BACKFILL_AUDIT_ACTIONS',
+      'BACKFILL_LIMITS',
+      'BACKFILL_PREVIEW_STEPS',
+      'BACKFILL_STATUSES',
+      'backfillAuditRecord',
+      'backfillAuditState',
+      'backfillJobPayload',
+      'backfillProgress',
+      'backfillRequestDigest',
+      'backfillStep',
+      'backfillSteps',
+      'estimateBackfillDuration',
+      'formatStep',
+      'parseStepSeconds',
+      'planBackfill',
       // audit-verification
       'verifyTenantAuditTrail',
       // authority-service
@@ -102,6 +118,12 @@ describe('the public surface of @stella-orch/core', () => {
       'describeJobDag',
       'findDependencyCycle',
       'resolveDependencyRefs',
+      // job-holds, time-words
+      'JOB_CONDITION_CODES',
+      'explainJob',
+      'durationInWords',
+      'instantInWords',
+      'relativeToNow',
       // job-metrics
       'attemptOutcomeOf',
       'completedAttemptOf',

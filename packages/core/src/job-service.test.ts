@@ -195,6 +195,7 @@ class FakeJobStore implements JobStore {
         record('listDeadLetters', query, () => ({ items: [], nextPageToken: null })),
       readJobGraph: (jobId) => record('readJobGraph', jobId, () => null),
       readRunGraph: (runId) => record('readRunGraph', runId, () => null),
+      readJobHoldFacts: (jobId) => record('readJobHoldFacts', jobId, () => null),
     };
   }
 

@@ -12,6 +12,7 @@ import type {
   Run,
 } from './job.js';
 import type { JobGraph } from './job-dag.js';
+import type { JobHoldFacts } from './job-holds.js';
 import type { JobStatus } from './job-state.js';
 import type { OrchestratorError } from './errors.js';
 import type { QueueDepth } from './queue-depth.js';
@@ -37,6 +38,10 @@ export interface NewJob {
   /** The trace context the job keeps (`traceparent` in version 00 form); none when absent or `null`. */
   readonly traceparent?: string | null;
   readonly tracestate?: string | null;
+  /** `live` (the default) or `backfill`: a backfill's jobs run in their own lane. */
+  readonly lane?: 'live' | 'backfill';
+  /** The event time of the job's data (ISO-8601); a live job's advances its source's watermark. */
+  readonly eventTime?: string | null;
 }
 
 /** One job of a create call, and whether this call made it (`false`: an idempotent repeat). */
@@ -289,6 +294,15 @@ export interface TenantJobStore {
    * @throws OrchestratorError `DAG_TOO_LARGE` when it holds more than `maxNodes` jobs
    */
   readRunGraph(runId: string, options: { readonly maxNodes: number }): Promise<JobGraph | null>;
+  /**
+   * A job and the facts that hold it (parents not yet succeeded, its source, its held marker, the ready
+   * jobs of its type ahead of it up to `maxQueueAhead`), read in one statement with the database clock,
+   * for `explainJob`. `null` when the job does not exist.
+   */
+  readJobHoldFacts(
+    jobId: string,
+    options: { readonly maxQueueAhead: number },
+  ): Promise<{ readonly job: Job; readonly facts: JobHoldFacts } | null>;
 }
 
 /** A lapsed lease turned into a failed attempt by the reaper. */

@@ -23,6 +23,11 @@ export interface JobSubmission {
   readonly runId?: string;
   /** ISO-8601; the job is not leased before it. */
   readonly notBefore?: string;
+  /**
+   * ISO-8601: the event time of the data this job processes. When the job has a source and succeeds, it
+   * advances the watermark of its source and job type (docs/decisions/0017-backfills-and-watermarks.md).
+   */
+  readonly eventTime?: string;
   /** A name for this job inside its batch, for other jobs of the batch to depend on (`{ ref }`). */
   readonly ref?: string;
   /** The jobs that must succeed before this one runs (at most {@link DAG_LIMITS.maxDependencies}). */
@@ -96,6 +101,12 @@ export function checkJobSubmission(input: JobSubmission, prefix = ''): FieldErro
   ) {
     errors.push({ path: at('notBefore'), message: 'must be an ISO-8601 date-time' });
   }
+  if (
+    input.eventTime !== undefined &&
+    (!DATE_TIME_PATTERN.test(input.eventTime) || Number.isNaN(Date.parse(input.eventTime)))
+  ) {
+    errors.push({ path: at('eventTime'), message: 'must be an ISO-8601 date-time' });
+  }
   errors.push(...dependencyErrors(input, at));
   return errors;
 }
@@ -162,6 +173,8 @@ export function toNewJob(
       ? {}
       : { dependsOn: input.dependsOn.map(dependencyKey) }),
   };
+  // Absent, it stays out of the digest too: a job without an event time keeps the digest it had.
+  const eventTime = input.eventTime === undefined ? null : new Date(input.eventTime).toISOString();
   const normalized = {
     jobType: input.jobType,
     payload,
@@ -176,11 +189,14 @@ export function toNewJob(
     ...normalized,
     jobId: defaults.jobId,
     payloadDigest: payloadDigest(payload),
-    requestDigest: sha256Digest(canonicalJson({ ...dependencyFields, ...normalized })),
+    requestDigest: sha256Digest(
+      canonicalJson({ ...dependencyFields, ...(eventTime === null ? {} : { eventTime }), ...normalized }),
+    ),
     idempotencyKey: input.idempotencyKey ?? null,
     correlationId: input.correlationId ?? defaults.correlationId,
     dependsOn: resolved.dependsOn,
     replayOf: null,
+    ...(eventTime === null ? {} : { eventTime }),
     ...(defaults.trace === undefined
       ? {}
       : { traceparent: defaults.trace.traceparent, tracestate: defaults.trace.tracestate ?? null }),

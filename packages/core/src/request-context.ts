@@ -22,6 +22,11 @@ export interface RequestContext {
    */
   readonly requestOperator?: OperatorMetadata;
   /**
+   * The reason and ticket of backfill actions: the token's `backfill_reason` / `backfill_ticket` claims
+   * (`orch:backfill` is granted only with both). Backfill actions record them as the operator's.
+   */
+  readonly backfill?: OperatorMetadata;
+  /**
    * The W3C trace context the work this request causes belongs to: the server's span of the request
    * when it traces, else the request's own valid `traceparent`. Jobs the request creates keep it.
    */

@@ -81,6 +81,16 @@ describe('requestContextFromToken', () => {
     expect(requestContextFromToken({ ...TOKEN, metadata: {} }, REQUEST)).not.toHaveProperty('operator');
   });
 
+  it('keeps the token’s backfill_reason and backfill_ticket apart from the operator’s', () => {
+    const ctx = requestContextFromToken(
+      { ...TOKEN, metadata: { backfill_reason: 'reingest', backfill_ticket: 'BF-1' } },
+      REQUEST,
+    );
+    expect(ctx.backfill).toEqual({ reason: 'reingest', ticket: 'BF-1' });
+    expect(ctx).not.toHaveProperty('operator');
+    expect(requestContextFromToken(TOKEN, REQUEST)).not.toHaveProperty('backfill');
+  });
+
   it('passes the request’s own reason and ticket through beside the token’s', () => {
     const requestOperator = { reason: 'duplicate', ticket: 'INC-2' };
     const ctx = requestContextFromToken(TOKEN, { ...REQUEST, requestOperator });
@@ -129,11 +139,34 @@ describe('requireOperatorMetadata', () => {
   };
 
   it('asks nothing of the scopes that are not operator actions', () => {
-    const others: Scope[] = ['orch:read', 'orch:submit', 'orch:worker', 'orch:quota', 'orch:backfill'];
+    const others: Scope[] = ['orch:read', 'orch:submit', 'orch:worker', 'orch:quota'];
     for (const scope of others)
       expect(() => {
         requireOperatorMetadata(context(), scope);
       }, scope).not.toThrow();
+  });
+
+  it('asks a backfill action for the token’s backfill_reason and backfill_ticket (or the headers)', () => {
+    const operatorOnly = context({ operator: { reason: 'r', ticket: 't' } });
+    const error = orchestratorFailure(() => {
+      requireOperatorMetadata(operatorOnly, 'orch:backfill');
+    });
+    expect(error.details?.['errors']).toEqual([
+      {
+        path: 'header.x-stella-operator-reason',
+        message: 'a backfill action needs a reason: the token’s backfill_reason or this header',
+      },
+      {
+        path: 'header.x-stella-operator-ticket',
+        message: 'a backfill action needs a ticket: the token’s backfill_ticket or this header',
+      },
+    ]);
+    expect(() => {
+      requireOperatorMetadata(context({ backfill: { reason: 'r', ticket: 't' } }), 'orch:backfill');
+    }).not.toThrow();
+    expect(() => {
+      requireOperatorMetadata(context({ requestOperator: { reason: 'r', ticket: 't' } }), 'orch:backfill');
+    }).not.toThrow();
   });
 
   for (const scope of ['orch:operate', 'orch:admin'] as const) {

@@ -49,11 +49,20 @@ export function requestContextFromToken(
     reason === undefined && ticket === undefined
       ? undefined
       : { ...(reason === undefined ? {} : { reason }), ...(ticket === undefined ? {} : { ticket }) };
+  const { backfill_reason: backfillReason, backfill_ticket: backfillTicket } = token.metadata;
+  const backfill =
+    backfillReason === undefined && backfillTicket === undefined
+      ? undefined
+      : {
+          ...(backfillReason === undefined ? {} : { reason: backfillReason }),
+          ...(backfillTicket === undefined ? {} : { ticket: backfillTicket }),
+        };
   return {
     tenantId: token.tenant,
     actor: { subject: token.subject, clientId: token.clientId, scopes: [...token.scopes] },
     correlationId: request.correlationId,
     ...(operator === undefined ? {} : { operator }),
+    ...(backfill === undefined ? {} : { backfill }),
     ...(request.requestOperator === undefined ? {} : { requestOperator: request.requestOperator }),
   };
 }
@@ -71,27 +80,32 @@ export function requireScope(ctx: RequestContext, scope: Scope): void {
 }
 
 /** The scopes whose every action must say why and under which ticket (SPEC §3). */
-const OPERATOR_SCOPES: ReadonlySet<Scope> = new Set(['orch:operate', 'orch:admin']);
+const OPERATOR_SCOPES: ReadonlySet<Scope> = new Set(['orch:operate', 'orch:admin', 'orch:backfill']);
 
 /**
  * Refuses an operator action that carries no reason or no ticket — neither in the token (`operator_reason`,
  * `operator_ticket`; the built-in token service never issues `orch:operate` without them, an external
- * issuer might) nor in the request (`X-Stella-Operator-Reason`, `X-Stella-Operator-Ticket`).
+ * issuer might) nor in the request (`X-Stella-Operator-Reason`, `X-Stella-Operator-Ticket`). For
+ * `orch:backfill` the token's claims are `backfill_reason` and `backfill_ticket`.
  * @throws OrchestratorError `VALIDATION_FAILED` naming what is missing
  */
 export function requireOperatorMetadata(ctx: RequestContext, scope: Scope): void {
   if (!OPERATOR_SCOPES.has(scope)) return;
+  // A backfill action's reason and ticket are the token's backfill_* claims (or the headers).
+  const backfill = scope === 'orch:backfill';
+  const fromToken = backfill ? ctx.backfill : ctx.operator;
+  const claim = backfill ? 'backfill' : 'operator';
   const errors = [];
-  if ((ctx.requestOperator?.reason ?? ctx.operator?.reason) === undefined) {
+  if ((ctx.requestOperator?.reason ?? fromToken?.reason) === undefined) {
     errors.push({
       path: 'header.x-stella-operator-reason',
-      message: 'an operator action needs a reason: the token’s operator_reason or this header',
+      message: `${claim === 'backfill' ? 'a backfill' : 'an operator'} action needs a reason: the token’s ${claim}_reason or this header`,
     });
   }
-  if ((ctx.requestOperator?.ticket ?? ctx.operator?.ticket) === undefined) {
+  if ((ctx.requestOperator?.ticket ?? fromToken?.ticket) === undefined) {
     errors.push({
       path: 'header.x-stella-operator-ticket',
-      message: 'an operator action needs a ticket: the token’s operator_ticket or this header',
+      message: `${claim === 'backfill' ? 'a backfill' : 'an operator'} action needs a ticket: the token’s ${claim}_ticket or this header`,
     });
   }
   if (errors.length > 0) throw validationError(errors);

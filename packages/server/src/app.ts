@@ -24,6 +24,7 @@ import {
   type SourcePauser,
   type SourceStore,
   type DeadLetterStore,
+  type BackfillStore,
 } from '@stella-orch/core';
 import type { TracerProvider } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -39,8 +40,10 @@ import { Ed25519AuditSigner } from './audit/ed25519-audit-signer.js';
 import { buildAuthority, type Authority } from './authority/authority.js';
 import { bearerTokenOf, resolveRequestContext } from './request-context.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { registerBackfillRoutes } from './routes/backfills.js';
 import { registerClientRoutes } from './routes/clients.js';
 import { registerDagRoutes } from './routes/dag.js';
+import { registerJobWhyRoutes } from './routes/job-why.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerLeaseRoutes } from './routes/leases.js';
@@ -86,6 +89,8 @@ export interface AppDeps {
   readonly sources: SourceStore;
   /** Dead-letter operations and replay by filter (on the same ledger as `store`). */
   readonly deadLetters: DeadLetterStore;
+  /** Backfills and watermarks (on the same ledger as `store`: a backfill's jobs are created with it). */
+  readonly backfills: BackfillStore;
   /** The client-secret hasher; scrypt at production cost by default (tests make it cheaper). */
   readonly secrets?: SecretHasher;
   readonly ids?: Ids;
@@ -301,8 +306,14 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
       });
       registerRunRoutes(api, { store, ids });
       registerDagRoutes(api, { store });
+      registerJobWhyRoutes(api, { store });
       registerDeadLetterRoutes(api, { deadLetters, store });
       registerSourceRoutes(api, { sources: deps.sources });
+      registerBackfillRoutes(api, {
+        backfills: deps.backfills,
+        maxJobs: config.backfill.maxJobs,
+        defaultMaxAttempts: config.defaultMaxAttempts,
+      });
       registerAuditRoutes(api, { audit });
       registerSloRoutes(api, { slos });
       registerClientRoutes(api, { authority });

@@ -8,6 +8,7 @@ import {
   type AuditConfig,
   type AuthorityConfig,
 } from './authority-config.js';
+import { DEFAULT_BACKFILL_CONFIG, validateBackfillConfig, type BackfillConfig } from './backfill-config.js';
 import { ConfigError } from './config-error.js';
 import { DEFAULT_EVENTS_CONFIG, validateEventsConfig, type EventsConfig } from './events-config.js';
 import { DEFAULT_METRICS_CONFIG, validateMetricsConfig, type MetricsConfig } from './metrics-config.js';
@@ -49,6 +50,8 @@ export interface OrchestratorConfig {
   readonly metrics: MetricsConfig;
   /** The SLO evaluator (burn rates and incident mode). */
   readonly slo: SloConfig;
+  /** Backfills: the most jobs one may create, and the backfill lane's share (not enforced yet). */
+  readonly backfill: BackfillConfig;
 }
 
 /** The defaults: port 8080 on all interfaces, PGlite in `./.stella-orch/data`. */
@@ -71,6 +74,7 @@ export const DEFAULT_CONFIG: OrchestratorConfig = {
   events: DEFAULT_EVENTS_CONFIG,
   metrics: DEFAULT_METRICS_CONFIG,
   slo: DEFAULT_SLO_CONFIG,
+  backfill: DEFAULT_BACKFILL_CONFIG,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -230,5 +234,6 @@ export function validateConfig(raw: Raw): OrchestratorConfig {
     events: validateEventsConfig(raw['events']),
     metrics: validateMetricsConfig(raw['metrics']),
     slo: validateSloConfig(raw['slo']),
+    backfill: validateBackfillConfig(raw['backfill']),
   };
 }

@@ -120,6 +120,13 @@ export const jobSubmissionSchema = {
     sourceId: identifier,
     runId: identifier,
     notBefore: { type: 'string', format: 'date-time' },
+    eventTime: {
+      type: 'string',
+      format: 'date-time',
+      description:
+        'The event time of the data this job processes: when a job with a source succeeds, it advances the ' +
+        'watermark of its source and job type (GET /watermarks).',
+    },
     ref: {
       ...identifier,
       description: 'A name for this job inside its batch, for other jobs of the batch to depend on.',

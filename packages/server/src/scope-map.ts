@@ -18,6 +18,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   'GET /jobs/:jobId/history': 'orch:read',
   'GET /jobs/:jobId/artifacts': 'orch:read',
   'GET /jobs/:jobId/dag': 'orch:read',
+  'GET /jobs/:jobId/why': 'orch:read',
   'POST /jobs/:jobId/cancel': 'orch:operate',
   'POST /jobs/:jobId/retry': 'orch:operate',
   'POST /jobs/:jobId/replay': 'orch:operate',
@@ -50,6 +51,15 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   'POST /sources/:sourceId/disable': 'orch:operate',
   'POST /sources/:sourceId/pause': 'orch:operate',
   'POST /sources/:sourceId/resume': 'orch:operate',
+  // Backfills (writes carry the token's backfill_reason and backfill_ticket) and watermarks
+  'POST /backfills': 'orch:backfill',
+  'GET /backfills': 'orch:read',
+  'GET /backfills/:backfillId': 'orch:read',
+  'POST /backfills/:backfillId/pause': 'orch:backfill',
+  'POST /backfills/:backfillId/resume': 'orch:backfill',
+  'POST /backfills/:backfillId/cancel': 'orch:backfill',
+  'GET /watermarks': 'orch:read',
+  'GET /watermarks/:sourceId/:jobType': 'orch:read',
   // The audit trail (writes answer 405 to any reader)
   'GET /audit': 'orch:read',
   'GET /audit/verify': 'orch:read',

@@ -55,6 +55,7 @@ export async function startOrchestrator(
     events: ledger.events,
     sources: ledger.sources,
     deadLetters: ledger.deadLetters,
+    backfills: ledger.backfills,
     slos: ledger.slos,
     config,
     ...(tracerProvider === undefined ? {} : { tracerProvider }),

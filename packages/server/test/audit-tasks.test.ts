@@ -10,6 +10,7 @@ import {
   type Logger,
 } from '@stella-orch/core';
 import { openLedger, type Ledger } from '@stella-orch/store-postgres';
+import { migratedPgliteImage } from '@stella-orch/testing';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,7 +51,7 @@ describe('audit checkpointer and retention (PGlite)', () => {
   let signer: Ed25519AuditSigner;
 
   beforeAll(async () => {
-    ledger = await openLedger({ migrate: true });
+    ledger = await openLedger({ migrate: true, pgliteImage: await migratedPgliteImage() });
     dir = await mkdtemp(join(tmpdir(), 'stella-audit-'));
     signer = new Ed25519AuditSigner({ keys: ledger.keys });
     audit = new AuditService({ trail: ledger.audit, signer, clock: { nowMs: () => now }, ids: systemIds });

@@ -1,7 +1,7 @@
 import type { TracerProvider } from '@opentelemetry/api';
 import { SCOPES, type GrantMetadataField, type Scope } from '@stella-orch/core';
 import { openLedger, type SqlDriver } from '@stella-orch/store-postgres';
-import { createTestDatabase, requireServices } from '@stella-orch/testing';
+import { createTestDatabase, migratedPgliteImage, requireServices } from '@stella-orch/testing';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { DestinationStream } from 'pino';
@@ -68,7 +68,10 @@ export async function startHarness(
   } = {},
 ): Promise<Harness> {
   const ledger = await openLedger({
-    ...(options.databaseUrl === undefined ? {} : { databaseUrl: options.databaseUrl }),
+    // In memory: a copy of a migrated empty ledger, without initdb (packages/testing/src/pglite-image.ts).
+    ...(options.databaseUrl === undefined
+      ? { pgliteImage: await migratedPgliteImage() }
+      : { databaseUrl: options.databaseUrl }),
     migrate: true,
   });
   const config: OrchestratorConfig = {
@@ -100,6 +103,7 @@ export async function startHarness(
     events: ledger.events,
     sources: ledger.sources,
     deadLetters: ledger.deadLetters,
+    backfills: ledger.backfills,
     slos: ledger.slos,
     // Cheap hashes: the cost of production scrypt is not what these tests are about.
     secrets: new ScryptSecretHasher({ N: 1024, r: 8, p: 1 }),

@@ -9,6 +9,7 @@ export {
 export { openLedger, type Ledger, type OpenLedgerOptions } from './open-ledger.js';
 export { PgliteDriver } from './pglite-driver.js';
 export { PostgresAuditTrail, PostgresTenantAuditTrail } from './postgres-audit-trail.js';
+export { PostgresBackfillStore, PostgresTenantBackfillStore } from './postgres-backfill-store.js';
 export { PostgresClientRegistry } from './postgres-client-registry.js';
 export { MAX_EVENT_READ, PostgresEventLog } from './postgres-event-log.js';
 export { PostgresDeadLetterStore } from './postgres-dead-letter-store.js';

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { toNewJob, type LeasedJob, type TenantJobStore } from '@stella-orch/core';
-import { createTestDatabase, NO_BACKOFF, requireServices, TEST_ACTOR } from '@stella-orch/testing';
+import {
+  createTestDatabase,
+  migratedPgliteImage,
+  NO_BACKOFF,
+  requireServices,
+  TEST_ACTOR,
+} from '@stella-orch/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openLedger } from './open-ledger.js';
 import { PostgresJobStore } from './postgres-job-store.js';
@@ -93,7 +99,7 @@ function refusedValueTests(open: () => Promise<{ store: PostgresJobStore; cleanu
 
 describe('lease batches on PGlite', () => {
   refusedValueTests(async () => {
-    const { store } = await openLedger();
+    const { store } = await openLedger({ pgliteImage: await migratedPgliteImage() });
     return { store, cleanup: () => store.close() };
   });
 });

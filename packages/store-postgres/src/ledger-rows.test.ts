@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { toNewJob, type JobStore } from '@stella-orch/core';
-import { createTestDatabase, requireServices } from '@stella-orch/testing';
+import { createTestDatabase, migratedPgliteImage, requireServices } from '@stella-orch/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openLedger } from './open-ledger.js';
 import type { SqlDriver } from './sql-driver.js';
@@ -222,7 +222,7 @@ function rowTests(open: () => Promise<{ driver: SqlDriver; store: JobStore; clea
 
 describe('ledger rows on PGlite', () => {
   rowTests(async () => {
-    const { driver, store } = await openLedger();
+    const { driver, store } = await openLedger({ pgliteImage: await migratedPgliteImage() });
     return { driver, store, cleanup: () => store.close() };
   });
 });

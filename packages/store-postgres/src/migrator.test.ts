@@ -89,6 +89,7 @@ describe('migrator on PGlite', () => {
     return { driver, cleanup: () => driver.close() };
   });
 
+  // Two ledgers built from scratch (initdb each): over 30 s when every core is busy.
   test('openLedger migrates by default and not with migrate: false', async () => {
     const plain = await openLedger({ migrate: false });
     expect(await codeOf(plain.store.checkReady())).toBe('STORE_UNAVAILABLE');
@@ -98,7 +99,7 @@ describe('migrator on PGlite', () => {
     await migrated.store.close();
     // Closing the store closed the driver it owned.
     expect(await codeOf(migrated.driver.query('SELECT 1'))).toBe('STORE_UNAVAILABLE');
-  });
+  }, 90_000);
 });
 
 describe.skipIf(!postgres)('migrator on PostgreSQL', () => {

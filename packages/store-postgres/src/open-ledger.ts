@@ -4,6 +4,7 @@ import { PgliteDriver } from './pglite-driver.js';
 import { PostgresAuditTrail } from './postgres-audit-trail.js';
 import { PostgresClientRegistry } from './postgres-client-registry.js';
 import { PostgresEventLog } from './postgres-event-log.js';
+import type { PostgresBackfillStore } from './postgres-backfill-store.js';
 import type { PostgresDeadLetterStore } from './postgres-dead-letter-store.js';
 import { PostgresDriver } from './postgres-driver.js';
 import { PostgresJobStore } from './postgres-job-store.js';
@@ -18,6 +19,13 @@ export interface OpenLedgerOptions {
   readonly databaseUrl?: string;
   /** PGlite's data directory; in memory when absent too (nothing survives the process). */
   readonly dataDir?: string;
+  /**
+   * A PGlite image (a tarball from {@link PgliteDriver.dumpImage}, such as a migrated empty ledger) to start
+   * the PGlite database from instead of running initdb: in memory, or in a `dataDir` that holds no database
+   * yet. Migrations still run after loading unless `migrate: false` (they find nothing to apply when the image
+   * is current). Ignored with `databaseUrl`.
+   */
+  readonly pgliteImage?: Blob;
   /** Apply pending migrations first (default `true`). */
   readonly migrate?: boolean;
   readonly logger?: Logger;
@@ -45,17 +53,19 @@ export interface Ledger {
   readonly sources: PostgresSourceStore;
   /** Dead-letter operations and replay by filter (the job store's, sharing its wake-ups; nothing to close). */
   readonly deadLetters: PostgresDeadLetterStore;
+  /** Backfills and watermarks (the job store's, sharing its wake-ups; nothing to close). */
+  readonly backfills: PostgresBackfillStore;
 }
 
 /**
  * Opens the job ledger: PostgreSQL when `databaseUrl` is given, otherwise PGlite (on `dataDir`, or in
- * memory), migrated unless `migrate: false`.
+ * memory; from `pgliteImage` when given), migrated unless `migrate: false`.
  * @throws OrchestratorError `STORE_UNAVAILABLE` when the database cannot be opened or its schema is newer
  */
 export async function openLedger(options: OpenLedgerOptions = {}): Promise<Ledger> {
   const driver: SqlDriver =
     options.databaseUrl === undefined
-      ? await PgliteDriver.open(options.dataDir)
+      ? await PgliteDriver.open(options.dataDir, options.pgliteImage)
       : new PostgresDriver({
           databaseUrl: options.databaseUrl,
           ...(options.logger === undefined ? {} : { logger: options.logger }),
@@ -80,5 +90,6 @@ export async function openLedger(options: OpenLedgerOptions = {}): Promise<Ledge
     slos: new PostgresSloStore(driver),
     sources: store.sources,
     deadLetters: store.deadLetters,
+    backfills: store.backfills,
   };
 }

@@ -48,12 +48,19 @@ export class PgliteDriver implements SqlDriver {
 
   /**
    * Opens (creating when missing) the database in `dataDir`, or an in-memory database when none is given.
-   * @throws OrchestratorError `STORE_UNAVAILABLE` when the data directory cannot be opened
+   * With `image` (a tarball from {@link PgliteDriver.dumpImage}) a new database starts as a copy of it
+   * instead of running initdb; PGlite refuses to load it over an existing database in `dataDir`.
+   * @throws OrchestratorError `STORE_UNAVAILABLE` when the data directory or the image cannot be opened
    */
-  static async open(dataDir?: string): Promise<PgliteDriver> {
+  static async open(dataDir?: string, image?: Blob): Promise<PgliteDriver> {
     try {
       if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
-      return new PgliteDriver(await PGlite.create(dataDir));
+      return new PgliteDriver(
+        await PGlite.create({
+          ...(dataDir === undefined ? {} : { dataDir }),
+          ...(image === undefined ? {} : { loadDataDir: image }),
+        }),
+      );
     } catch (error) {
       const where = dataDir === undefined ? 'in memory' : `in ${dataDir}`;
       const reason = error instanceof Error ? error.message : String(error);
@@ -89,6 +96,18 @@ export class PgliteDriver implements SqlDriver {
       return async () => {
         if (!this.#closed) await unlisten();
       };
+    } catch (error) {
+      throw classifyDriverError(error, 'pglite');
+    }
+  }
+
+  /**
+   * The whole database as an uncompressed tarball (PGlite's `dumpDataDir`): an image to open another
+   * database from with {@link PgliteDriver.open}.
+   */
+  async dumpImage(): Promise<Blob> {
+    try {
+      return await this.#db.dumpDataDir('none');
     } catch (error) {
       throw classifyDriverError(error, 'pglite');
     }

@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jobStoreConformance } from '@stella-orch/testing';
+import { jobStoreConformance, migratedPgliteImage } from '@stella-orch/testing';
 import { openLedger } from './open-ledger.js';
 
 jobStoreConformance('PGlite in memory', async () => {
-  const { store, sources } = await openLedger();
+  const { store, sources } = await openLedger({ pgliteImage: await migratedPgliteImage() });
   return { store, sources, cleanup: () => store.close() };
 });
 

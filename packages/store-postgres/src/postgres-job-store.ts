@@ -11,6 +11,7 @@ import { JobsReadyNotifier } from './jobs-ready-notifier.js';
 import type { LedgerContext } from './ledger-context.js';
 import { runLedgerOperation } from './ledger-errors.js';
 import { LATEST_SCHEMA_VERSION } from './migrator.js';
+import { PostgresBackfillStore } from './postgres-backfill-store.js';
 import { PostgresSourceStore } from './postgres-source-store.js';
 import { PostgresDeadLetterStore } from './postgres-dead-letter-store.js';
 import { PostgresTenantJobStore } from './postgres-tenant-job-store.js';
@@ -58,6 +59,11 @@ export class PostgresJobStore implements JobStore {
   /** The dead-letter operations on this store's ledger, waking this store's listeners after replays. */
   get deadLetters(): PostgresDeadLetterStore {
     return new PostgresDeadLetterStore(this.#ctx);
+  }
+
+  /** The backfills and watermarks on this store's ledger, waking this store's listeners for new jobs. */
+  get backfills(): PostgresBackfillStore {
+    return new PostgresBackfillStore(this.#ctx);
   }
 
   /**

@@ -19,6 +19,7 @@ import {
   type JobArtifact,
   type JobGraph,
   type JobHistoryEntry,
+  type JobHoldFacts,
   type JobStatus,
   type JobSummary,
   type LeaseItemResult,
@@ -38,6 +39,7 @@ import { isFencingToken, isUuid, jobNotFound, leaseLost, runLedgerOperation } fr
 import type { LedgerContext } from './ledger-context.js';
 import { insertNewJobs } from './insert-new-jobs.js';
 import { readJobGraph, readRunGraph } from './job-graph-reads.js';
+import { readJobWithHoldFacts } from './job-hold-reads.js';
 import type { CloneIdentity, CloneKind } from './clone-job.js';
 import { completeLeaseBatch, extendLeaseBatch } from './lease-batches.js';
 import { addArtifacts } from './queries/add-artifacts.js';
@@ -317,6 +319,17 @@ export class PostgresTenantJobStore implements TenantJobStore {
   async readRunGraph(runId: string, options: { readonly maxNodes: number }): Promise<JobGraph | null> {
     if ((await this.getRun(runId)) === null) return null;
     return runLedgerOperation(() => readRunGraph(this.#ctx.driver, this.tenantId, runId, options.maxNodes));
+  }
+
+  /** @inheritdoc */
+  async readJobHoldFacts(
+    jobId: string,
+    options: { readonly maxQueueAhead: number },
+  ): Promise<{ job: Job; facts: JobHoldFacts } | null> {
+    if (!isUuid(jobId)) return null;
+    return runLedgerOperation(() =>
+      readJobWithHoldFacts(this.#ctx.driver, this.tenantId, jobId.toLowerCase(), options.maxQueueAhead),
+    );
   }
 
   /**

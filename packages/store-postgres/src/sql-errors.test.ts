@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isOrchestratorError, toNewJob } from '@stella-orch/core';
+import { migratedPgliteImage } from '@stella-orch/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openLedger, type Ledger } from './open-ledger.js';
 import { PgliteDriver } from './pglite-driver.js';
@@ -20,7 +21,7 @@ const UNREACHABLE = 'postgres://postgres@127.0.0.1:1/none';
 describe('driver errors never escape raw', () => {
   let ledger: Ledger;
   beforeAll(async () => {
-    ledger = await openLedger();
+    ledger = await openLedger({ pgliteImage: await migratedPgliteImage() });
   });
   afterAll(async () => {
     await ledger.store.close();
@@ -51,7 +52,7 @@ describe('driver errors never escape raw', () => {
   });
 
   test('a closed PGlite is STORE_UNAVAILABLE', async () => {
-    const driver = await PgliteDriver.open();
+    const driver = await PgliteDriver.open(undefined, await migratedPgliteImage());
     await driver.close();
     expect(isOrchestratorError(await failure(driver.query('SELECT 1')), 'STORE_UNAVAILABLE')).toBe(true);
   });

@@ -1,4 +1,5 @@
 export { auditTrailConformance, type AuditTrailFactory } from './audit.testsuite.js';
+export { backfillStoreConformance, newBackfill, type BackfillStoreFactory } from './backfills.testsuite.js';
 export { clientRegistryConformance, type ClientRegistryFactory } from './client-registry.testsuite.js';
 export {
   archiveManifestOf,
@@ -64,4 +65,11 @@ export {
   type EventLogConformanceContext,
 } from './event-log-fixtures.js';
 export { sloStoreConformance, type SloStoreFactory } from './slo.testsuite.js';
+export {
+  cachedPgliteImage,
+  migratedPgliteImage,
+  pgliteImageKey,
+  type CachedPgliteImage,
+  type PgliteImageCacheOptions,
+} from './pglite-image.js';
 export { ageOutcomes, insertOutcomes, type OutcomeFixture } from './slo-fixtures.js';

@@ -4,6 +4,7 @@ import { batchTests } from './job-store-batches.testsuite.js';
 import { completionTests } from './job-store-completion.testsuite.js';
 import type { ConformanceContext } from './job-store-fixtures.js';
 import { dependencyTests } from './job-dependencies.testsuite.js';
+import { jobWhyTests } from './job-why.testsuite.js';
 import { gaugeTests } from './job-store-gauges.testsuite.js';
 import { leasingTests } from './job-store-leasing.testsuite.js';
 import { operationTests } from './job-store-operations.testsuite.js';
@@ -70,6 +71,9 @@ export function jobStoreConformance(name: string, factory: JobStoreFactory): voi
     });
     describe('trace context', () => {
       traceContextTests(ctx);
+    });
+    describe('why', () => {
+      jobWhyTests(ctx);
     });
   });
 }

@@ -8,13 +8,14 @@ import type { CommandAccess } from '../credentials.js';
 import { UsageError } from '../exit-codes.js';
 import { integerIn, jsonValue, statusList } from '../option-parsers.js';
 import { renderDag } from '../dag-output.js';
+import { renderWhy } from '../why-output.js';
 import { renderHistory, renderJob, renderJobList, renderSummary } from '../output.js';
 import { registerReplay } from './jobs-replay.js';
 
 const read = (action: string): CommandAccess => ({ action: `jobs ${action}`, scopes: ['orch:read'] });
 const operate = (action: string): CommandAccess => ({ action: `jobs ${action}`, scopes: ['orch:operate'] });
 
-/** Registers `jobs submit|list|get|cancel|retry|replay|dag|summary`. */
+/** Registers `jobs submit|list|get|why|cancel|retry|replay|dag|summary`. */
 export function registerJobsCommands(program: Command, io: CliIo): void {
   const jobs = program.command('jobs').description('submit, inspect and operate jobs');
   registerSubmit(jobs, io);
@@ -27,6 +28,14 @@ export function registerJobsCommands(program: Command, io: CliIo): void {
       const { client, out } = commandContext(command, io, read('get'));
       const [job, history] = await Promise.all([client.getJob(jobId), client.getJobHistory(jobId)]);
       out.result({ job, history }, (v) => `${renderJob(v.job)}\nHistory:\n${renderHistory(v.history)}`);
+    });
+
+  withAccess(jobs.command('why'), read('why'))
+    .description('say why a job is not running: the conditions holding it, in order, with their codes')
+    .argument('<jobId>', 'the job id')
+    .action(async (jobId: string, _options: unknown, command: Command) => {
+      const { client, out } = commandContext(command, io, read('why'));
+      out.result(await client.whyJob(jobId), renderWhy);
     });
 
   withAccess(jobs.command('cancel'), operate('cancel'))

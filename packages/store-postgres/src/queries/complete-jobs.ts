@@ -57,7 +57,21 @@ decided AS (
   -- a job others depend on is ended only when $8 says so (then in a transaction that settles its
   -- dependents); otherwise it is left alone, and answered deferred below
   WHERE NOT h.has_dependents OR $8::boolean
-),${endAttemptSteps(4)}
+),${endAttemptSteps(4)},
+-- 8. the watermark of each source and job type whose live jobs with an event time succeeded here: the
+--    greatest event time, never moved back (docs/decisions/0017-backfills-and-watermarks.md); no row,
+--    no write, for jobs without one
+watermarked AS (
+  INSERT INTO orch.watermarks AS w (tenant_id, source_id, job_type, watermark)
+  SELECT e.tenant_id, e.source_id, e.job_type, max(e.event_time)
+  FROM ended e
+  WHERE e.disposition = 'succeeded' AND e.event_time IS NOT NULL AND e.source_id IS NOT NULL
+    AND e.lane = 'live'
+  GROUP BY e.tenant_id, e.source_id, e.job_type
+  ON CONFLICT (tenant_id, source_id, job_type) DO UPDATE
+  SET watermark = GREATEST(w.watermark, excluded.watermark), updated_at = now()
+  WHERE excluded.watermark > w.watermark
+)
 SELECT ${JOB_COLUMNS}, j.disposition, h.ord, h.leased_at, j.job_id IS NULL AS deferred
 FROM held h
 LEFT JOIN ended j ON j.tenant_id = h.tenant_id AND j.job_id = h.job_id`;

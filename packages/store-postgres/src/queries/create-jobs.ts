@@ -13,11 +13,11 @@ WITH input AS (
   FROM unnest(
     $2::uuid[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[],
     $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::uuid[],
-    $23::text[], $24::text[], $25::text[]
+    $23::text[], $24::text[], $25::text[], $26::text[], $27::text[]
   ) WITH ORDINALITY AS i(
     job_id, job_type, priority, payload, payload_digest, request_digest, max_attempts, idempotency_key,
     correlation_id, project_id, source_id, run_id, not_before, depends_on, replay_of, traceparent,
-    tracestate, status, ord
+    tracestate, status, lane, event_time, ord
   )
 ),
 -- 2. insert them; a job whose idempotency key exists already is skipped, and compared by the caller
@@ -25,12 +25,13 @@ inserted AS (
   INSERT INTO orch.jobs AS j (
     tenant_id, job_id, job_type, priority, payload, payload_digest, request_digest, max_attempts,
     idempotency_key, correlation_id, project_id, source_id, run_id, not_before, next_eligible_at,
-    depends_on, replay_of, status, traceparent, tracestate
+    depends_on, replay_of, status, traceparent, tracestate, lane, event_time
   )
   SELECT $1, i.job_id, i.job_type, i.priority, i.payload::jsonb, i.payload_digest, i.request_digest,
     i.max_attempts, i.idempotency_key, i.correlation_id, i.project_id, i.source_id, i.run_id,
     i.not_before::timestamptz, coalesce(i.not_before::timestamptz, now()), i.depends_on::jsonb,
-    i.replay_of, coalesce(i.status, 'pending'), i.traceparent, i.tracestate
+    i.replay_of, coalesce(i.status, 'pending'), i.traceparent, i.tracestate, coalesce(i.lane, 'live'),
+    i.event_time::timestamptz
   FROM input i
   ORDER BY i.ord
   ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
@@ -127,6 +128,8 @@ export function insertJobs(
     column((j) => j.traceparent ?? null),
     column((j) => j.tracestate ?? null),
     statuses === null ? jobs.map(() => null) : statuses,
+    column((j) => j.lane ?? null),
+    column((j) => j.eventTime ?? null),
   ]);
 }
 

@@ -51,6 +51,10 @@ WHERE s.tenant_id = $1 AND s.source_id = $2`;
 const LOCK_SOURCE = `${GET_SOURCE}
 FOR UPDATE`;
 
+// A backfill's pause or resume reads the source's hold and keeps it until its jobs are written.
+const SHARE_SOURCE = `${GET_SOURCE}
+FOR SHARE`;
+
 const GET_SOURCE_BY_KEY = `
 SELECT ${SOURCE_COLUMNS}
 FROM orch.sources s
@@ -77,6 +81,7 @@ WHERE s.tenant_id = $1 AND s.source_id = $2
 RETURNING ${SOURCE_COLUMNS}`;
 
 // The unfinished jobs of the source follow its hold; finished jobs never run again, so they keep theirs.
+// A release leaves alone the jobs of a paused backfill: they stay held until it is resumed.
 const SET_JOBS_HELD = `
 WITH changed AS (
   UPDATE orch.jobs AS j
@@ -84,6 +89,10 @@ WITH changed AS (
   WHERE j.tenant_id = $1 AND j.source_id = $2
     AND j.status IN ('waiting', 'pending', 'leased', 'running')
     AND j.held <> $3
+    AND ($3 OR j.run_id IS NULL OR NOT EXISTS (
+      SELECT 1 FROM orch.backfills b
+      WHERE b.tenant_id = j.tenant_id AND b.run_id = j.run_id AND b.status = 'paused'
+    ))
   RETURNING 1
 )
 SELECT count(*)::int AS changed FROM changed`;
@@ -131,17 +140,18 @@ export async function insertSource(db: SqlExecutor, p: InsertSourceParams): Prom
   return rows[0] ?? null;
 }
 
-/** A source, or `null`; `lock` takes its row until the transaction ends. */
+/**
+ * A source, or `null`; `lock` takes its row until the transaction ends, `share` keeps it from changing
+ * until then.
+ */
 export async function getSource(
   db: SqlExecutor,
   tenantId: string,
   sourceId: string,
-  options: { readonly lock?: boolean } = {},
+  options: { readonly lock?: boolean; readonly share?: boolean } = {},
 ): Promise<SourceRow | null> {
-  const rows = await db.query<SourceRow>(options.lock === true ? LOCK_SOURCE : GET_SOURCE, [
-    tenantId,
-    sourceId,
-  ]);
+  const statement = options.lock === true ? LOCK_SOURCE : options.share === true ? SHARE_SOURCE : GET_SOURCE;
+  const rows = await db.query<SourceRow>(statement, [tenantId, sourceId]);
   return rows[0] ?? null;
 }
 
