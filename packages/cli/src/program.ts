@@ -32,8 +32,8 @@ export const CLI_VERSION = '0.1.0';
 export function buildProgram(io: CliIo): Command {
   const program = new Command('stella-orch')
     .description(
-      'Operate the Stella Orchestrator: run it, submit and manage jobs, manage clients, read and verify ' +
-        'the audit trail, or watch a demo.',
+      'Operate the Stella Orchestrator: run it; submit, explain and operate jobs; manage sources, ' +
+        'backfills, dead letters, SLOs and clients; read and verify the audit trail; or watch a demo.',
     )
     .version(CLI_VERSION)
     .option('--url <url>', `orchestrator base URL (env STELLA_ORCH_URL; default ${DEFAULT_URL})`)
