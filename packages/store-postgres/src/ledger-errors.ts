@@ -86,6 +86,18 @@ export function jobNotFound(jobId: string): OrchestratorError {
   return new OrchestratorError('JOB_NOT_FOUND', `job ${jobId} does not exist`, { details: { jobId } });
 }
 
+/**
+ * Refuses an empty tenant id: every store's `forTenant` calls it first.
+ * @throws OrchestratorError `VALIDATION_FAILED`
+ */
+export function requireTenantId(tenantId: string): void {
+  if (tenantId.length === 0) {
+    throw new OrchestratorError('VALIDATION_FAILED', 'the tenant id is empty', {
+      details: { errors: [{ path: 'tenantId', message: 'must not be empty' }] },
+    });
+  }
+}
+
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Whether `value` is a UUID: job, lease and artifact ids are, so anything else cannot match a row. */

@@ -27,7 +27,7 @@ import {
 } from './backfill-actions.js';
 import { mapBackfill, mapWatermark } from './backfill-rows.js';
 import type { LedgerContext } from './ledger-context.js';
-import { runLedgerOperation } from './ledger-errors.js';
+import { isUuid, requireTenantId, runLedgerOperation } from './ledger-errors.js';
 import {
   getBackfill,
   getWatermark,
@@ -37,8 +37,6 @@ import {
 } from './queries/backfills.js';
 import { notifyJobsReady } from './queries/create-jobs.js';
 import type { SqlExecutor } from './sql-driver.js';
-
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Backfills and watermarks on PostgreSQL or PGlite: the {@link BackfillStore} port. It shares the job
@@ -57,11 +55,7 @@ export class PostgresBackfillStore implements BackfillStore {
    * @throws OrchestratorError `VALIDATION_FAILED` for an empty tenant id
    */
   forTenant(tenantId: string): TenantBackfillStore {
-    if (tenantId.length === 0) {
-      throw new OrchestratorError('VALIDATION_FAILED', 'the tenant id is empty', {
-        details: { errors: [{ path: 'tenantId', message: 'must not be empty' }] },
-      });
-    }
+    requireTenantId(tenantId);
     return new PostgresTenantBackfillStore(this.#ctx, tenantId);
   }
 }
@@ -96,7 +90,7 @@ export class PostgresTenantBackfillStore implements TenantBackfillStore {
 
   /** @inheritdoc */
   async getBackfill(backfillId: string): Promise<BackfillWithProgress | null> {
-    if (!UUID_PATTERN.test(backfillId)) return null;
+    if (!isUuid(backfillId)) return null;
     const { driver } = this.#ctx;
     return runLedgerOperation(async () => {
       const row = await getBackfill(driver, this.tenantId, backfillId);
@@ -137,7 +131,7 @@ export class PostgresTenantBackfillStore implements TenantBackfillStore {
   async changeBackfillState(
     params: { readonly backfillId: string; readonly change: BackfillStateChange } & BackfillChangeContext,
   ): Promise<BackfillChangeResult> {
-    if (!UUID_PATTERN.test(params.backfillId)) {
+    if (!isUuid(params.backfillId)) {
       throw new OrchestratorError('BACKFILL_NOT_FOUND', `backfill ${params.backfillId} does not exist`, {
         details: { backfillId: params.backfillId },
       });

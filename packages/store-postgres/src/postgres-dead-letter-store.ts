@@ -2,7 +2,6 @@ import {
   DEAD_LETTER_LIMITS,
   DEAD_LETTER_STATUSES,
   deadLetterNotFound,
-  OrchestratorError,
   type BulkReplayResult,
   type CreatedJob,
   type DeadLetterAttribution,
@@ -23,7 +22,7 @@ import {
   resolveDeadLetterAudited,
 } from './dead-letter-operations.js';
 import type { LedgerContext } from './ledger-context.js';
-import { isUuid, runLedgerOperation } from './ledger-errors.js';
+import { isUuid, requireTenantId, runLedgerOperation } from './ledger-errors.js';
 import {
   countDeadLettersByStatus,
   getDeadLetter,
@@ -51,11 +50,7 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
    * @throws OrchestratorError `VALIDATION_FAILED` for an empty tenant id
    */
   forTenant(tenantId: string): TenantDeadLetterStore {
-    if (tenantId.length === 0) {
-      throw new OrchestratorError('VALIDATION_FAILED', 'the tenant id is empty', {
-        details: { errors: [{ path: 'tenantId', message: 'must not be empty' }] },
-      });
-    }
+    requireTenantId(tenantId);
     return new PostgresTenantDeadLetterStore(this.#ctx, tenantId);
   }
 }

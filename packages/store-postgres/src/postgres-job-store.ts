@@ -9,7 +9,7 @@ import {
 } from '@stella-orch/core';
 import { JobsReadyNotifier } from './jobs-ready-notifier.js';
 import type { LedgerContext } from './ledger-context.js';
-import { runLedgerOperation } from './ledger-errors.js';
+import { requireTenantId, runLedgerOperation } from './ledger-errors.js';
 import { LATEST_SCHEMA_VERSION } from './migrator.js';
 import { PostgresBackfillStore } from './postgres-backfill-store.js';
 import { PostgresSourceStore } from './postgres-source-store.js';
@@ -71,11 +71,7 @@ export class PostgresJobStore implements JobStore {
    * @throws OrchestratorError `VALIDATION_FAILED` for an empty tenant id
    */
   forTenant(tenantId: string): TenantJobStore {
-    if (tenantId.length === 0) {
-      throw new OrchestratorError('VALIDATION_FAILED', 'the tenant id is empty', {
-        details: { errors: [{ path: 'tenantId', message: 'must not be empty' }] },
-      });
-    }
+    requireTenantId(tenantId);
     return new PostgresTenantJobStore(this.#ctx, tenantId);
   }
 

@@ -20,7 +20,7 @@ import {
   type TenantSourceStore,
 } from '@stella-orch/core';
 import type { LedgerContext } from './ledger-context.js';
-import { runLedgerOperation } from './ledger-errors.js';
+import { requireTenantId, runLedgerOperation } from './ledger-errors.js';
 import { notifyJobsReady } from './queries/create-jobs.js';
 import { getSource, listSources } from './queries/sources.js';
 import {
@@ -49,11 +49,7 @@ export class PostgresSourceStore implements SourceStore {
    * @throws OrchestratorError `VALIDATION_FAILED` for an empty tenant id
    */
   forTenant(tenantId: string): TenantSourceStore {
-    if (tenantId.length === 0) {
-      throw new OrchestratorError('VALIDATION_FAILED', 'the tenant id is empty', {
-        details: { errors: [{ path: 'tenantId', message: 'must not be empty' }] },
-      });
-    }
+    requireTenantId(tenantId);
     return new PostgresTenantSourceStore(this.#ctx, tenantId);
   }
 }
