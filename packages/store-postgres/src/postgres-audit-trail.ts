@@ -1,8 +1,6 @@
 import {
   decodePageToken,
-  DEFAULT_PAGE_SIZE,
   encodePageToken,
-  MAX_PAGE_SIZE,
   OrchestratorError,
   validationError,
   type AuditArchiveManifest,
@@ -32,10 +30,7 @@ import {
 } from './queries/audit-checkpoints.js';
 import { getAuditEntry, getAuditHead, listAuditEntries, readAuditChain } from './queries/audit-entries.js';
 import type { SqlDriver } from './sql-driver.js';
-
-function pageSize(requested: number): number {
-  return Number.isInteger(requested) ? Math.min(Math.max(requested, 1), MAX_PAGE_SIZE) : DEFAULT_PAGE_SIZE;
-}
+import { pageLimit } from './page-keys.js';
 
 function decodeSequenceToken(token: string | undefined): number | null {
   if (token === undefined) return null;
@@ -73,7 +68,7 @@ export class PostgresTenantAuditTrail implements TenantAuditTrail {
 
   /** @inheritdoc */
   async listAuditEntries(query: ListAuditEntriesQuery): Promise<Page<AuditEntry>> {
-    const limit = pageSize(query.pageSize);
+    const limit = pageLimit(query.pageSize);
     const beforeSequence = decodeSequenceToken(query.pageToken);
     const occurredAfter = timeOrNull(query.occurredAfter, 'occurredAfter');
     const occurredBefore = timeOrNull(query.occurredBefore, 'occurredBefore');

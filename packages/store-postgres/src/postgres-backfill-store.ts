@@ -1,9 +1,7 @@
 import {
   backfillProgress,
   decodePageToken,
-  DEFAULT_PAGE_SIZE,
   encodePageToken,
-  MAX_PAGE_SIZE,
   OrchestratorError,
   type Backfill,
   type BackfillChangeContext,
@@ -37,6 +35,7 @@ import {
 } from './queries/backfills.js';
 import { notifyJobsReady } from './queries/create-jobs.js';
 import type { SqlExecutor } from './sql-driver.js';
+import { decodeSeqToken, pageLimit } from './page-keys.js';
 
 /**
  * Backfills and watermarks on PostgreSQL or PGlite: the {@link BackfillStore} port. It shares the job
@@ -108,7 +107,7 @@ export class PostgresTenantBackfillStore implements TenantBackfillStore {
   /** @inheritdoc */
   async listBackfills(query: ListBackfillsQuery): Promise<Page<Backfill>> {
     const limit = pageLimit(query.pageSize);
-    const beforeSeq = query.pageToken === undefined ? null : decodeSeqToken(query.pageToken);
+    const beforeSeq = decodeSeqToken(query.pageToken);
     const rows = await runLedgerOperation(() =>
       listBackfills(this.#ctx.driver, {
         tenantId: this.tenantId,
@@ -184,18 +183,6 @@ export class PostgresTenantBackfillStore implements TenantBackfillStore {
     if (outcome.released) notifier.announce(this.tenantId);
     return { backfill: outcome.backfill, changed: outcome.changed };
   }
-}
-
-function pageLimit(pageSize: number): number {
-  return Number.isInteger(pageSize) ? Math.min(Math.max(pageSize, 1), MAX_PAGE_SIZE) : DEFAULT_PAGE_SIZE;
-}
-
-function decodeSeqToken(token: string): number {
-  const [seq] = decodePageToken(token, 1);
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq)) {
-    throw new OrchestratorError('INVALID_CURSOR', 'page_token is not a token this server issued');
-  }
-  return seq;
 }
 
 function decodeKeyToken(token: string): [string, string] {

@@ -2,11 +2,8 @@ import {
   applySloPatch,
   canonicalJson,
   checkSloDefinition,
-  decodePageToken,
-  DEFAULT_PAGE_SIZE,
   encodePageToken,
   incidentEvent,
-  MAX_PAGE_SIZE,
   OrchestratorError,
   sloAuditRecord,
   sloDefinitionOf,
@@ -51,19 +48,7 @@ import {
 import { mapIncident, mapOutcomeCounts, mapSlo } from './slo-rows.js';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 import { isSqlError } from './sql-errors.js';
-
-function pageSize(requested: number): number {
-  return Number.isInteger(requested) ? Math.min(Math.max(requested, 1), MAX_PAGE_SIZE) : DEFAULT_PAGE_SIZE;
-}
-
-function decodeSeqToken(token: string | undefined): number | null {
-  if (token === undefined) return null;
-  const [seq] = decodePageToken(token, 1);
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) {
-    throw new OrchestratorError('INVALID_CURSOR', 'page_token is not a token this server issued');
-  }
-  return seq;
-}
+import { decodeSeqToken, pageLimit } from './page-keys.js';
 
 function pageOf<R extends { readonly seq: number }, T>(
   rows: readonly R[],
@@ -142,7 +127,7 @@ export class PostgresTenantSloStore implements TenantSloStore {
 
   /** @inheritdoc */
   async listSlos(query: ListSlosQuery): Promise<Page<Slo>> {
-    const limit = pageSize(query.pageSize);
+    const limit = pageLimit(query.pageSize);
     const beforeSeq = decodeSeqToken(query.pageToken);
     const rows = await runLedgerOperation(() =>
       listSlos(this.#driver, { tenantId: this.tenantId, beforeSeq, limit: limit + 1 }),
@@ -258,7 +243,7 @@ export class PostgresTenantSloStore implements TenantSloStore {
 
   /** @inheritdoc */
   async listIncidents(query: ListIncidentsQuery): Promise<Page<Incident>> {
-    const limit = pageSize(query.pageSize);
+    const limit = pageLimit(query.pageSize);
     const beforeSeq = decodeSeqToken(query.pageToken);
     if (query.sloId !== undefined && !isUuid(query.sloId)) return { items: [], nextPageToken: null };
     const rows = await runLedgerOperation(() =>

@@ -3,11 +3,7 @@ import {
   checkSourcePatch,
   checkSourcePause,
   checkSourceRegistration,
-  decodePageToken,
-  DEFAULT_PAGE_SIZE,
   encodePageToken,
-  MAX_PAGE_SIZE,
-  OrchestratorError,
   type ListSourcesQuery,
   type NewSource,
   type Page,
@@ -31,6 +27,7 @@ import {
 } from './source-actions.js';
 import { mapSource } from './source-rows.js';
 import type { SqlExecutor } from './sql-driver.js';
+import { decodeSeqToken, pageLimit } from './page-keys.js';
 
 /**
  * The source registry on PostgreSQL or PGlite: the {@link SourceStore} port. It shares the job store's
@@ -83,10 +80,8 @@ export class PostgresTenantSourceStore implements TenantSourceStore {
 
   /** @inheritdoc */
   async listSources(query: ListSourcesQuery): Promise<Page<Source>> {
-    const limit = Number.isInteger(query.pageSize)
-      ? Math.min(Math.max(query.pageSize, 1), MAX_PAGE_SIZE)
-      : DEFAULT_PAGE_SIZE;
-    const afterSeq = query.pageToken === undefined ? null : decodeSeqToken(query.pageToken);
+    const limit = pageLimit(query.pageSize);
+    const afterSeq = decodeSeqToken(query.pageToken);
     const rows = await runLedgerOperation(() =>
       listSources(this.#ctx.driver, {
         tenantId: this.tenantId,
@@ -141,12 +136,4 @@ export class PostgresTenantSourceStore implements TenantSourceStore {
     if (outcome.released) notifier.announce(this.tenantId);
     return { source: outcome.source, changed: outcome.changed };
   }
-}
-
-function decodeSeqToken(token: string): number {
-  const [seq] = decodePageToken(token, 1);
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq)) {
-    throw new OrchestratorError('INVALID_CURSOR', 'page_token is not a token this server issued');
-  }
-  return seq;
 }

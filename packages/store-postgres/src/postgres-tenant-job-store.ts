@@ -1,8 +1,6 @@
 import {
   decodePageToken,
-  DEFAULT_PAGE_SIZE,
   encodePageToken,
-  MAX_PAGE_SIZE,
   OrchestratorError,
   validationError,
   type Actor,
@@ -51,12 +49,9 @@ import { createRun, deadLetterPage, runPage } from './runs-and-dead-letters.js';
 import { getRun } from './queries/runs.js';
 import { mapArtifact, mapHistory, mapJob, toJobStatus } from './row-mappers.js';
 import { emptyCounts, mapRun } from './run-status.js';
+import { pageLimit } from './page-keys.js';
 
 const CREATED_KEY_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
-function pageSize(requested: number): number {
-  return Number.isInteger(requested) ? Math.min(Math.max(requested, 1), MAX_PAGE_SIZE) : DEFAULT_PAGE_SIZE;
-}
 
 /** The ledger operations of one tenant: every statement carries the tenant id. */
 export class PostgresTenantJobStore implements TenantJobStore {
@@ -99,7 +94,7 @@ export class PostgresTenantJobStore implements TenantJobStore {
 
   /** @inheritdoc */
   async listJobs(query: ListJobsQuery): Promise<Page<Job>> {
-    const limit = pageSize(query.pageSize);
+    const limit = pageLimit(query.pageSize);
     const after = query.pageToken === undefined ? null : decodeJobsToken(query.pageToken);
     const rows = await runLedgerOperation(() =>
       listJobs(this.#ctx.driver, {
@@ -296,14 +291,14 @@ export class PostgresTenantJobStore implements TenantJobStore {
   /** @inheritdoc */
   async listRuns(query: { readonly pageSize: number; readonly pageToken?: string }): Promise<Page<Run>> {
     return runLedgerOperation(() =>
-      runPage(this.#ctx.driver, this.tenantId, pageSize(query.pageSize), query.pageToken),
+      runPage(this.#ctx.driver, this.tenantId, pageLimit(query.pageSize), query.pageToken),
     );
   }
 
   /** @inheritdoc */
   async listDeadLetters(query: ListDeadLettersQuery): Promise<Page<DeadLetterEntry>> {
     return runLedgerOperation(() =>
-      deadLetterPage(this.#ctx.driver, this.tenantId, { ...query, pageSize: pageSize(query.pageSize) }),
+      deadLetterPage(this.#ctx.driver, this.tenantId, { ...query, pageSize: pageLimit(query.pageSize) }),
     );
   }
 

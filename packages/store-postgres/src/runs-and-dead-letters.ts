@@ -1,5 +1,4 @@
 import {
-  decodePageToken,
   encodePageToken,
   OrchestratorError,
   type DeadLetterEntry,
@@ -15,6 +14,7 @@ import { mapDeadLetter } from './row-mappers.js';
 import { mapRun } from './run-status.js';
 import { lockSourcesOfNewWork } from './source-check.js';
 import type { SqlExecutor } from './sql-driver.js';
+import { decodeSeqToken } from './page-keys.js';
 
 /**
  * Creates a run, or returns the run its idempotency key made earlier with the same request. Its source, if
@@ -38,16 +38,6 @@ export async function createRun(
     throw idempotencyConflict(run.idempotencyKey, { runId: existing.run_id });
   }
   return { run: mapRun(existing), created: false };
-}
-
-/** The page key of runs and dead letters: the `seq` of the last row. */
-function decodeSeqToken(token: string | undefined): number | null {
-  if (token === undefined) return null;
-  const [seq] = decodePageToken(token, 1);
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq)) {
-    throw new OrchestratorError('INVALID_CURSOR', 'page_token is not a token this server issued');
-  }
-  return seq;
 }
 
 function page<R extends { readonly seq: number }, T>(
