@@ -184,6 +184,13 @@ describe('the public surface of @stella-orch/core', () => {
       'sloBurnReport',
       'sloDefinitionFrom',
       'sloDefinitionOf',
+      // quota, throttle, token-bucket
+      'defaultQuotaBurst',
+      'msUntilNextToken',
+      'quotaBucket',
+      'throttleActive',
+      'throttleBucket',
+      'tokensAt',
       // sources
       'IDENTIFIER_PATTERN',
       'SOURCE_AUDIT_ACTIONS',

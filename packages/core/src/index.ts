@@ -57,3 +57,6 @@ export * from './slo-service.js';
 export * from './slo-store.js';
 export * from './slo-source-pauser.js';
 export * from './time-words.js';
+export * from './quota.js';
+export * from './throttle.js';
+export * from './token-bucket.js';
