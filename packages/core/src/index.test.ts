@@ -184,6 +184,16 @@ describe('the public surface of @stella-orch/core', () => {
       'sloBurnReport',
       'sloDefinitionFrom',
       'sloDefinitionOf',
+      // admission, limit-rules
+      'admit',
+      'bucketLevelsAfter',
+      'limitKeys',
+      'limitRules',
+      'lockedLimitKeys',
+      'pickAdmitted',
+      'queueBudget',
+      'queueHolds',
+      'ruleApplies',
       // quota, throttle, token-bucket
       'defaultQuotaBurst',
       'msUntilNextToken',

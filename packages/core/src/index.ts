@@ -60,3 +60,5 @@ export * from './time-words.js';
 export * from './quota.js';
 export * from './throttle.js';
 export * from './token-bucket.js';
+export * from './admission.js';
+export * from './limit-rules.js';

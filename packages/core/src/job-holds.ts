@@ -1,3 +1,4 @@
+import { queueHolds, type Admission } from './admission.js';
 import type { JsonValue } from './canonical-json.js';
 import type { Job } from './job.js';
 import type { JobStatus } from './job-state.js';
@@ -15,6 +16,12 @@ export const JOB_CONDITION_CODES = [
   'SOURCE_PAUSED',
   'SOURCE_DISABLED',
   'BACKFILL_PAUSED',
+  'QUOTA_PAUSED',
+  'QUOTA_ACTIVE_LIMIT',
+  'QUOTA_RATE_LIMIT',
+  'SOURCE_CONCURRENCY_LIMIT',
+  'SOURCE_RATE_LIMIT',
+  'THROTTLED',
   'HELD',
   'READY',
   'LEASED',
@@ -92,6 +99,11 @@ export interface JobHoldFacts {
   readonly source: SourceHoldFacts | null;
   /** The backfill that made the job, `null` for a job of no backfill. */
   readonly backfill: BackfillHoldFacts | null;
+  /**
+   * The tenant's limits evaluated at `now` with the bucket levels and in-flight counts the lease grant
+   * reads (docs/decisions/0016-admission-and-limits.md); `null` when the job is not pending.
+   */
+  readonly limits: Admission | null;
   /** Set for a pending job that nothing holds; `null` otherwise. */
   readonly queueAhead: QueueAhead | null;
 }
@@ -194,6 +206,11 @@ function backfillState(job: Job, facts: JobHoldFacts): JobCondition[] {
   ];
 }
 
+function limits(job: Job, facts: JobHoldFacts): JobCondition[] {
+  if (job.status !== 'pending' || facts.limits === null) return [];
+  return queueHolds(facts.limits, { jobType: job.jobType, sourceId: job.sourceId });
+}
+
 const EXPLAINED_HOLDS: readonly JobConditionCode[] = ['SOURCE_PAUSED', 'SOURCE_DISABLED', 'BACKFILL_PAUSED'];
 
 /**
@@ -278,11 +295,10 @@ function terminal(job: Job, facts: JobHoldFacts): JobCondition[] {
 }
 
 /**
- * The conditions that can hold an unstarted job, in the order they are reported. The limits engine
- * (docs/decisions/0016-admission-and-limits.md) adds its evaluators after `backfillState`: quota, rate,
- * concurrency, circuit, throttle.
+ * The conditions that can hold an unstarted job, in the order they are reported: its own (parents, time),
+ * its source and backfill, then the limits of its queue (quotas, source limits, throttles).
  */
-const HOLD_EVALUATORS: readonly Evaluator[] = [dependencies, eligibleTime, sourceState, backfillState];
+const HOLD_EVALUATORS: readonly Evaluator[] = [dependencies, eligibleTime, sourceState, backfillState, limits];
 
 /**
  * Why a job is (not) running, from the job and a snapshot of the facts that hold it. Pure: the same

@@ -1,11 +1,13 @@
-import type { Job, JobHoldFacts } from '@stella-orch/core';
+import type { Admission, Job, JobHoldFacts } from '@stella-orch/core';
+import { evaluateLimits, readTenantLimits } from './limit-reads.js';
 import { readJobHoldFacts, type JobHoldFactsRow } from './queries/job-hold-facts.js';
 import { mapJob, toIso, toIsoOrNull, toJobStatus } from './row-mappers.js';
 import type { SqlExecutor } from './sql-driver.js';
 
-function mapFacts(row: JobHoldFactsRow, maxQueueAhead: number): JobHoldFacts {
+function mapFacts(row: JobHoldFactsRow, maxQueueAhead: number, limits: Admission | null): JobHoldFacts {
   const ahead = row.queue_ahead;
   return {
+    limits,
     now: toIso(row.db_now),
     held: row.held,
     cancelReason: row.cancel_reason,
@@ -37,7 +39,10 @@ function mapFacts(row: JobHoldFactsRow, maxQueueAhead: number): JobHoldFacts {
   };
 }
 
-/** A job and its hold facts, from one statement; `null` when the job does not exist. */
+/**
+ * A job and its hold facts, from one statement, and for a pending job its tenant's limits evaluated as the
+ * lease grant evaluates them (without taking their locks); `null` when the job does not exist.
+ */
 export async function readJobWithHoldFacts(
   db: SqlExecutor,
   tenantId: string,
@@ -46,5 +51,11 @@ export async function readJobWithHoldFacts(
 ): Promise<{ job: Job; facts: JobHoldFacts } | null> {
   const cap = Math.max(0, Math.floor(maxQueueAhead));
   const row = await readJobHoldFacts(db, tenantId, jobId, cap + 1);
-  return row === null ? null : { job: mapJob(row), facts: mapFacts(row, cap) };
+  if (row === null) return null;
+  const job = mapJob(row);
+  const limits =
+    job.status === 'pending'
+      ? await evaluateLimits(db, tenantId, await readTenantLimits(db, tenantId, [job.jobType]), false)
+      : null;
+  return { job, facts: mapFacts(row, cap, limits) };
 }

@@ -43,6 +43,7 @@ import { completeLeaseBatch, extendLeaseBatch } from './lease-batches.js';
 import { addArtifacts } from './queries/add-artifacts.js';
 import { listJobArtifacts, listJobHistory } from './queries/job-history.js';
 import { leaseJobs } from './queries/lease-jobs.js';
+import { leaseWithLimits, type LeaseRequest } from './limited-lease.js';
 import { getJob, listJobs, summarizeJobs } from './queries/list-jobs.js';
 import { cancelJobAudited, cloneJobAudited } from './operator-actions.js';
 import { createRun, deadLetterPage, runPage } from './runs-and-dead-letters.js';
@@ -204,15 +205,18 @@ export class PostgresTenantJobStore implements TenantJobStore {
   }): Promise<LeasedJob[]> {
     const jobTypes = [...new Set(params.jobTypes)];
     if (jobTypes.length === 0 || params.limit < 1) return [];
-    const rows = await runLedgerOperation(() =>
-      leaseJobs(this.#ctx.driver, {
-        tenantId: this.tenantId,
-        jobTypes,
-        limit: Math.floor(params.limit),
-        leaseDurationMs: Math.round(params.leaseDurationMs),
-        workerId: params.workerId,
-      }),
-    );
+    const request: LeaseRequest = {
+      tenantId: this.tenantId,
+      jobTypes,
+      limit: Math.floor(params.limit),
+      leaseDurationMs: Math.round(params.leaseDurationMs),
+      workerId: params.workerId,
+    };
+    const { driver } = this.#ctx;
+    const unlimited = await runLedgerOperation(() => leaseJobs(driver, request));
+    const rows = unlimited.limited
+      ? await runLedgerOperation(() => driver.transaction((tx) => leaseWithLimits(tx, request)))
+      : unlimited.rows;
     return rows.map((row) => {
       const job = mapJob(row);
       if (job.lease === null)

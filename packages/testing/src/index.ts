@@ -73,3 +73,4 @@ export {
   type PgliteImageCacheOptions,
 } from './pglite-image.js';
 export { ageOutcomes, insertOutcomes, type OutcomeFixture } from './slo-fixtures.js';
+export * from './limits.testsuite.js';

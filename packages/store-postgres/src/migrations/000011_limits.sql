@@ -35,7 +35,7 @@ CREATE TABLE orch.quotas (
   CONSTRAINT quotas_job_type_check CHECK (job_type ~ '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$'),
   CONSTRAINT quotas_max_active_check CHECK (max_active BETWEEN 1 AND 1000000),
   CONSTRAINT quotas_max_per_hour_check CHECK (max_per_hour BETWEEN 1 AND 360000000),
-  CONSTRAINT quotas_burst_check CHECK (burst BETWEEN 1 AND 1000000 AND max_per_hour IS NOT NULL),
+  CONSTRAINT quotas_burst_check CHECK (burst IS NULL OR (burst BETWEEN 1 AND 1000000 AND max_per_hour IS NOT NULL)),
   CONSTRAINT quotas_limit_check CHECK (max_active IS NOT NULL OR max_per_hour IS NOT NULL),
   CONSTRAINT quotas_pause_check CHECK (
     paused = (pause_reason IS NOT NULL AND paused_by IS NOT NULL AND paused_at IS NOT NULL)
@@ -96,7 +96,8 @@ CREATE INDEX sources_limited ON orch.sources (tenant_id, source_id)
 -- The state of every limit a lease grant serializes on: one row per limit key (`source:<id>`,
 -- `quota:<jobType>` or `quota:*`, `throttle:<id>`), locked FOR UPDATE in key order by each lease call
 -- that grants against the limit. For a token bucket, `tokens` is its level at `refilled_at`; a limit
--- without a bucket (concurrency only) keeps the row as its lock.
+-- without a bucket (concurrency only) keeps the row as its lock, at 'Infinity' tokens so that a bucket added
+-- to it later starts full (levels are capped at the bucket's capacity when read).
 CREATE TABLE orch.limit_state (
   tenant_id text NOT NULL,
   limit_key text NOT NULL,

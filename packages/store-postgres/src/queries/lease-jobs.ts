@@ -7,11 +7,26 @@ import { JOB_COLUMNS } from './job-columns.js';
 // The per-type LATERAL lets each type use the ready-work index in lease order, so the cost stays flat as
 // the backlog grows instead of sorting every pending job of the listed types. Jobs of a paused or disabled
 // source are held (NOT j.held): the ready index leaves them out, so they cost this scan nothing.
+//
+// This is the grant of a tenant without limits. Step 0 checks that (a few index probes); when the tenant
+// has a limit that can apply, the statement leases nothing and answers `limited`, and the caller grants
+// through the limits (limited-lease.ts).
 const LEASE_JOBS = `
+-- 0. whether a limit can apply: a quota for the tenant or a requested type, a limited source, a throttle
+WITH guard AS (
+  SELECT EXISTS (SELECT 1 FROM orch.quotas q
+      WHERE q.tenant_id = $1 AND (q.job_type IS NULL OR q.job_type = ANY($2::text[])))
+    OR EXISTS (SELECT 1 FROM orch.sources s
+      WHERE s.tenant_id = $1 AND (s.rate_limit_burst IS NOT NULL OR s.max_concurrent IS NOT NULL))
+    OR EXISTS (SELECT 1 FROM orch.throttles t
+      WHERE t.tenant_id = $1 AND t.revoked_at IS NULL AND t.expires_at > now()
+        AND (t.job_type IS NULL OR t.job_type = ANY($2::text[]))) AS limited
+),
 -- 1. per job type, the first eligible pending jobs in lease order, locked
-WITH candidates AS (
+candidates AS (
   SELECT c.job_id, c.priority, c.seq
-  FROM unnest($2::text[]) AS t(job_type)
+  FROM guard g
+  CROSS JOIN unnest($2::text[]) AS t(job_type)
   CROSS JOIN LATERAL (
     SELECT j.job_id, j.priority, j.seq
     FROM orch.jobs j
@@ -24,6 +39,7 @@ WITH candidates AS (
     LIMIT $3
     FOR NO KEY UPDATE SKIP LOCKED
   ) c
+  WHERE NOT g.limited
 ),
 -- 2. across the types: highest priority first, FIFO within a priority
 picked AS (
@@ -58,8 +74,10 @@ events AS (
   FROM leased l
   ORDER BY l.priority DESC, l.seq
 )
-SELECT ${JOB_COLUMNS}
-FROM leased j
+-- one row per leased job; a single row without a job when nothing was leased
+SELECT g.limited, ${JOB_COLUMNS}
+FROM guard g
+LEFT JOIN leased j ON true
 ORDER BY j.priority DESC, j.seq`;
 
 /** Parameters of {@link leaseJobs}. */
@@ -72,13 +90,26 @@ export interface LeaseJobsParams {
   readonly workerId: string;
 }
 
-/** Leases up to `limit` eligible jobs in one statement; the rows come back leased, in lease order. */
-export function leaseJobs(db: SqlExecutor, params: LeaseJobsParams): Promise<JobRow[]> {
-  return db.query<JobRow>(LEASE_JOBS, [
+/** What {@link leaseJobs} did: the leased rows, or `limited` when the tenant's limits must decide. */
+export interface UnlimitedLease {
+  readonly limited: boolean;
+  readonly rows: JobRow[];
+}
+
+/**
+ * Leases up to `limit` eligible jobs in one statement when no limit can apply to them; the rows come back
+ * leased, in lease order. Leases nothing and answers `limited: true` otherwise.
+ */
+export async function leaseJobs(db: SqlExecutor, params: LeaseJobsParams): Promise<UnlimitedLease> {
+  const rows = await db.query<JobRow & { readonly limited: boolean }>(LEASE_JOBS, [
     params.tenantId,
     params.jobTypes,
     params.limit,
     params.leaseDurationMs,
     params.workerId,
   ]);
+  return {
+    limited: rows.some((row) => row.limited),
+    rows: rows.filter((row) => row.job_id !== null),
+  };
 }

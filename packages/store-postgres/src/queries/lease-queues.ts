@@ -1,0 +1,184 @@
+import type { JobRow } from '../row-mappers.js';
+import type { SqlExecutor } from '../sql-driver.js';
+import { JOB_COLUMNS } from './job-columns.js';
+
+// The lease grant of a tenant with limits (docs/decisions/0016-admission-and-limits.md), in two statements
+// of one transaction around the pure admission in core.
+//
+// 1. Candidates. The queues of the requested types with ready work are found by a skip scan of
+//    jobs_ready_by_source (one index descent per source, however deep each backlog is); each queue is then
+//    scanned in lease order up to its budget — the least of the limits that apply to it, as rows
+//    ($3 job type, $4 source, $5 budget; NULL matches any) — and its rows locked with SKIP LOCKED. A queue
+//    whose budget is 0 is never scanned, so a throttled or paused backlog costs nothing.
+const LEASE_CANDIDATES = `
+WITH RECURSIVE types AS (
+  SELECT DISTINCT t.job_type FROM unnest($2::text[]) AS t(job_type)
+),
+sources AS (
+  SELECT t.job_type,
+    (SELECT min(j.source_id) FROM orch.jobs j
+     WHERE j.tenant_id = $1 AND j.status = 'pending' AND NOT j.held AND j.job_type = t.job_type) AS source_id
+  FROM types t
+  UNION ALL
+  SELECT s.job_type,
+    (SELECT min(j.source_id) FROM orch.jobs j
+     WHERE j.tenant_id = $1 AND j.status = 'pending' AND NOT j.held AND j.job_type = s.job_type
+       AND j.source_id > s.source_id)
+  FROM sources s
+  WHERE s.source_id IS NOT NULL
+),
+queues AS (
+  SELECT s.job_type, s.source_id FROM sources s WHERE s.source_id IS NOT NULL
+  UNION ALL
+  SELECT t.job_type, NULL FROM types t
+  WHERE EXISTS (SELECT 1 FROM orch.jobs j
+    WHERE j.tenant_id = $1 AND j.status = 'pending' AND NOT j.held AND j.job_type = t.job_type
+      AND j.source_id IS NULL)
+),
+budgets AS (
+  SELECT * FROM unnest($3::text[], $4::text[], $5::int[]) AS b(job_type, source_id, budget)
+),
+sized AS (
+  SELECT q.job_type, q.source_id,
+    LEAST($6::int, coalesce((SELECT min(b.budget) FROM budgets b
+      WHERE (b.job_type IS NULL OR b.job_type = q.job_type)
+        AND (b.source_id IS NULL OR b.source_id = q.source_id)), $6::int)) AS budget
+  FROM queues q
+)
+SELECT c.job_id::text AS job_id, z.job_type, z.source_id, c.priority, c.seq::float8 AS seq
+FROM sized z
+CROSS JOIN LATERAL (
+  SELECT j.job_id, j.priority, j.seq
+  FROM orch.jobs j
+  WHERE j.tenant_id = $1 AND j.status = 'pending' AND NOT j.held AND j.job_type = z.job_type
+    AND j.source_id = z.source_id AND j.next_eligible_at <= now()
+  ORDER BY j.priority DESC, j.seq
+  LIMIT z.budget
+  FOR NO KEY UPDATE SKIP LOCKED
+) c
+WHERE z.source_id IS NOT NULL AND z.budget > 0
+UNION ALL
+SELECT c.job_id::text, z.job_type, NULL, c.priority, c.seq::float8
+FROM sized z
+CROSS JOIN LATERAL (
+  SELECT j.job_id, j.priority, j.seq
+  FROM orch.jobs j
+  WHERE j.tenant_id = $1 AND j.status = 'pending' AND NOT j.held AND j.job_type = z.job_type
+    AND j.source_id IS NULL AND j.next_eligible_at <= now()
+  ORDER BY j.priority DESC, j.seq
+  LIMIT z.budget
+  FOR NO KEY UPDATE SKIP LOCKED
+) c
+WHERE z.source_id IS NULL AND z.budget > 0`;
+
+/** A locked ready job found by the queue scan. */
+export interface CandidateRow {
+  readonly job_id: string;
+  readonly job_type: string;
+  readonly source_id: string | null;
+  readonly priority: number;
+  readonly seq: number;
+}
+
+/** The least budget of the limits of one scope (`null`: any job type / any source). */
+export interface ScopeBudget {
+  readonly jobType: string | null;
+  readonly sourceId: string | null;
+  readonly budget: number;
+}
+
+/** Finds and locks up to `limit` ready jobs per queue of `jobTypes`, each queue within its budgets. */
+export function leaseCandidates(
+  tx: SqlExecutor,
+  params: {
+    readonly tenantId: string;
+    readonly jobTypes: readonly string[];
+    readonly budgets: readonly ScopeBudget[];
+    readonly limit: number;
+  },
+): Promise<CandidateRow[]> {
+  const { budgets } = params;
+  return tx.query<CandidateRow>(LEASE_CANDIDATES, [
+    params.tenantId,
+    params.jobTypes,
+    budgets.map((b) => b.jobType),
+    budgets.map((b) => b.sourceId),
+    budgets.map((b) => b.budget),
+    params.limit,
+  ]);
+}
+
+// 2. The grant: the admitted jobs ($2, in lease order; locked by statement 1 in this transaction) are
+//    leased, their history rows and job.leased events written, and the buckets they drew from stored at
+//    their new levels ($6 keys, $7 tokens, $8 times: never earlier than the stored time, so no refill is
+//    counted twice).
+const LEASE_ADMITTED = `
+WITH picked AS (
+  SELECT p.job_id, p.ord FROM unnest($2::uuid[]) WITH ORDINALITY AS p(job_id, ord)
+),
+leased AS (
+  UPDATE orch.jobs AS j
+  SET status = 'leased',
+      lease_id = gen_random_uuid(),
+      fencing_token = j.fencing_token + 1,
+      attempt = j.attempt + 1,
+      lease_until = now() + $3::int * interval '1 millisecond',
+      worker_id = $4::text,
+      updated_at = now()
+  FROM picked p
+  WHERE j.tenant_id = $1 AND j.job_id = p.job_id AND j.status = 'pending'
+  RETURNING j.*, p.ord
+),
+history AS (
+  INSERT INTO orch.job_history (tenant_id, job_id, from_status, to_status, attempt, reason, actor)
+  SELECT l.tenant_id, l.job_id, 'pending', 'leased', l.attempt, 'leased', l.worker_id
+  FROM leased l
+  ORDER BY l.ord
+),
+events AS (
+  INSERT INTO orch.events (tenant_id, event_type, job_id, attempt, actor, data)
+  SELECT l.tenant_id, 'job.leased', l.job_id, l.attempt, l.worker_id,
+    jsonb_build_object('leaseId', l.lease_id, 'fencingToken', l.fencing_token, 'workerId', l.worker_id)
+  FROM leased l
+  ORDER BY l.ord
+),
+levels AS (
+  UPDATE orch.limit_state AS s
+  SET tokens = v.tokens, refilled_at = greatest(s.refilled_at, v.at)
+  FROM unnest($5::text[], $6::float8[], $7::timestamptz[]) AS v(limit_key, tokens, at)
+  WHERE s.tenant_id = $1 AND s.limit_key = v.limit_key
+)
+SELECT ${JOB_COLUMNS}
+FROM leased j
+ORDER BY j.ord`;
+
+/** A bucket's level to store after a grant. */
+export interface LevelWrite {
+  readonly key: string;
+  readonly tokens: number;
+  /** The database clock the level was computed at (ISO-8601). */
+  readonly at: string;
+}
+
+/** Leases the admitted jobs (locked by {@link leaseCandidates}) and stores the buckets' new levels. */
+export function leaseAdmitted(
+  tx: SqlExecutor,
+  params: {
+    readonly tenantId: string;
+    readonly jobIds: readonly string[];
+    readonly leaseDurationMs: number;
+    readonly workerId: string;
+    readonly levels: readonly LevelWrite[];
+  },
+): Promise<JobRow[]> {
+  const { levels } = params;
+  return tx.query<JobRow>(LEASE_ADMITTED, [
+    params.tenantId,
+    params.jobIds,
+    params.leaseDurationMs,
+    params.workerId,
+    levels.map((l) => l.key),
+    levels.map((l) => l.tokens),
+    levels.map((l) => l.at),
+  ]);
+}
