@@ -39,6 +39,8 @@ export interface JobMetrics {
   jobsCreated(jobs: readonly Job[], origin: JobOrigin): void;
   /** Leases granted. */
   jobsLeased(grants: readonly LeaseGrant[]): void;
+  /** How long one lease call took the ledger to decide and grant (limits included), granted or not. */
+  leaseGrantTimed(seconds: number): void;
   /** Attempts ended, by a worker's completion or by the lease reaper. */
   attemptsEnded(attempts: readonly EndedAttempt[]): void;
   /** A job an operator canceled before any worker held it (waiting or pending). */
@@ -51,6 +53,7 @@ export interface JobMetrics {
 export const noJobMetrics: JobMetrics = {
   jobsCreated: () => undefined,
   jobsLeased: () => undefined,
+  leaseGrantTimed: () => undefined,
   attemptsEnded: () => undefined,
   queuedJobCanceled: () => undefined,
   leasesLost: () => undefined,

@@ -1347,11 +1347,15 @@ describe('JobService metrics', () => {
     readonly ended: EndedAttempt[] = [];
     readonly canceled: string[] = [];
     readonly lost: { tenantId: string; operation: LeaseOperation; count: number }[] = [];
+    readonly grantSeconds: number[] = [];
     jobsCreated(jobs: readonly Job[], origin: JobOrigin): void {
       this.created.push({ jobIds: jobs.map((j) => j.jobId), origin });
     }
     jobsLeased(grants: readonly LeaseGrant[]): void {
       this.leased.push(...grants);
+    }
+    leaseGrantTimed(seconds: number): void {
+      this.grantSeconds.push(seconds);
     }
     attemptsEnded(attempts: readonly EndedAttempt[]): void {
       this.ended.push(...attempts);
@@ -1404,6 +1408,8 @@ describe('JobService metrics', () => {
     const { metrics, service } = withMetrics();
     await service.leaseJobs(CTX, { workerId: 'w1', jobTypes: ['scan'] });
     expect(metrics.leased).toEqual([{ tenantId: 't1', jobType: 'scan', queueWaitSeconds: 0 }]);
+    expect(metrics.grantSeconds).toHaveLength(1);
+    expect(metrics.grantSeconds[0]).toBeGreaterThanOrEqual(0);
   });
 
   it('reports ended attempts of completions with their run time, and lost leases by operation', async () => {

@@ -184,12 +184,14 @@ export class JobService {
       });
     }
     if (errors.length > 0) throw validationError(errors);
+    const startedAt = performance.now();
     const leased = await this.#tenant(ctx).leaseJobs({
       jobTypes: request.jobTypes,
       limit,
       leaseDurationMs,
       workerId: request.workerId,
     });
+    this.#metrics.leaseGrantTimed((performance.now() - startedAt) / 1000);
     if (leased.length > 0) this.#metrics.jobsLeased(leased.map(leaseGrantOf));
     return leased;
   }

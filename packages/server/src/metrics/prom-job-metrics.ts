@@ -13,6 +13,9 @@ import type { LabelPolicy } from './label-policy.js';
 /** Queue waits: from a few milliseconds (a waiting worker) to a day (a backlog). */
 const QUEUE_WAIT_BUCKETS = [0.005, 0.025, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3_600, 14_400, 86_400];
 
+/** Lease grants: one ledger transaction, from a fraction of a millisecond to a contended second. */
+const LEASE_GRANT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
 /** Run times: from a no-op to the longest lease a worker may hold and extend. */
 const RUN_DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1_800, 3_600, 14_400];
 
@@ -48,6 +51,7 @@ export class PromJobMetrics implements JobMetrics {
   readonly #lost: Counter<'tenant' | 'operation'>;
   readonly #queueWait: Histogram<'tenant' | 'job_type'>;
   readonly #runDuration: Histogram<'tenant' | 'job_type' | 'outcome'>;
+  readonly #leaseGrant: Histogram;
   /** The tenant and job-type label pairs (and the tenants) whose series are made. */
   readonly #known = new Set<string>();
 
@@ -105,6 +109,17 @@ export class PromJobMetrics implements JobMetrics {
       buckets: RUN_DURATION_BUCKETS,
       registers,
     });
+    this.#leaseGrant = new Histogram({
+      name: 'stella_orch_lease_grant_duration_seconds',
+      help: 'Time the ledger took to decide and grant one lease call (limits included), granted or empty.',
+      buckets: LEASE_GRANT_BUCKETS,
+      registers,
+    });
+  }
+
+  /** @inheritdoc */
+  leaseGrantTimed(seconds: number): void {
+    this.#leaseGrant.observe(seconds);
   }
 
   /** @inheritdoc */
