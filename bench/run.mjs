@@ -11,13 +11,23 @@ import { fmt, installInterruptCleanup, log, round } from './util.mjs';
 import * as auditVerify from './scenarios/audit-verify.mjs';
 import * as backlog from './scenarios/backlog.mjs';
 import * as drain from './scenarios/drain.mjs';
+import * as drainLimited from './scenarios/drain-limited.mjs';
 import * as drainStreams from './scenarios/drain-streams.mjs';
 import * as latency from './scenarios/latency.mjs';
 import * as submitBatch from './scenarios/submit-batch.mjs';
 import * as submitSingle from './scenarios/submit-single.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const SCENARIOS = [submitSingle, submitBatch, drain, latency, backlog, auditVerify, drainStreams];
+const SCENARIOS = [
+  submitSingle,
+  submitBatch,
+  drain,
+  latency,
+  backlog,
+  auditVerify,
+  drainStreams,
+  drainLimited,
+];
 const ENGINE_LABELS = { pg: 'PostgreSQL', pglite: 'PGlite' };
 
 const USAGE = `npm run bench -- [options]

@@ -1,6 +1,7 @@
 // Starts the orchestrator as a child process (`node packages/cli/dist/bin.js serve`) on a free port, waits
 // until it is ready, and reports its peak resident memory (VmHWM) and CPU time when it is stopped.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -21,6 +22,7 @@ const OVERRIDES = [
   'STELLA_ORCH_CONFIG',
   'LOG_LEVEL',
   'STELLA_ORCH_MAX_PAYLOAD_BYTES',
+  'STELLA_ORCH_METRICS_TOKEN',
 ];
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -32,6 +34,8 @@ const CLOCK_TICKS_PER_SECOND = 100;
  * @property {string} logFile - the server's stdout and stderr
  * @property {() => number | null} peakRssMiB - VmHWM so far, in MiB
  * @property {() => number | null} cpuSeconds - user + system CPU time so far
+ * @property {() => Promise<string>} metrics - `GET /metrics` (Prometheus text), with the server's metrics
+ *   bearer token: each server gets a random one through `STELLA_ORCH_METRICS_TOKEN`, the secret's variable
  * @property {(options?: { keepLog?: boolean }) => Promise<{ peakRssMiB: number | null, cpuSeconds: number | null, exitCode: number | null }>} stop
  *   - SIGTERM, then SIGKILL after 15 s; the log is kept (and named on stderr) when asked or on a bad exit
  */
@@ -70,6 +74,8 @@ export async function startServer(options) {
     options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`];
   const env = { ...process.env };
   for (const name of OVERRIDES) delete env[name];
+  const metricsToken = randomBytes(24).toString('hex');
+  env['STELLA_ORCH_METRICS_TOKEN'] = metricsToken;
 
   const logFd = openSync(logFile, 'a');
   const child = spawn(process.execPath, [...nodeFlags, ...args], {
@@ -128,6 +134,12 @@ export async function startServer(options) {
     logFile,
     peakRssMiB,
     cpuSeconds,
+    metrics: async () => {
+      const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`GET /metrics answered ${res.status}: ${text.slice(0, 500)}`);
+      return text;
+    },
     stop: (stopOptions = {}) => {
       stopping ??= (async () => {
         const peak = peakRssMiB();

@@ -34,12 +34,23 @@ const WORKER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'worker-proc
  */
 
 /**
+ * Where the workers lease: one tenant for every process, or several tenants dealt round robin to the
+ * processes (a worker token names one tenant: each process then runs Workers for its share of them).
+ * @typedef {{ tenant: string, tenants?: undefined } | { tenants: string[], tenant?: undefined }} FleetTenants
+ */
+
+/**
  * Starts the worker processes and waits until every one has started its workers.
- * @param {FleetSettings & { url: string, tenant: string, jobType: string, latency?: boolean }} settings
+ * @param {FleetSettings & FleetTenants & { url: string, jobType: string, latency?: boolean }} settings
  * @returns {Promise<WorkerFleet>}
  */
 export async function startWorkerFleet(settings) {
-  const { processes, ...perProcess } = settings;
+  const { processes, tenants, ...common } = settings;
+  if (tenants !== undefined && tenants.length < processes)
+    throw new Error(`${tenants.length} tenants cannot be shared by ${processes} worker processes`);
+  /** @param {number} p */
+  const perProcess = (p) =>
+    tenants === undefined ? common : { ...common, tenants: tenants.filter((_, i) => i % processes === p) };
   let completed = 0;
   let lastAt = 0;
   /** @type {number | null} */
@@ -51,8 +62,8 @@ export async function startWorkerFleet(settings) {
   let latencyBatch = { values: /** @type {number[]} */ ([]), firstStart: Infinity, lastStart: -Infinity };
   let latencyPending = 0;
 
-  const children = Array.from({ length: processes }, () => {
-    const child = spawn(process.execPath, [WORKER_SCRIPT, JSON.stringify(perProcess)], {
+  const children = Array.from({ length: processes }, (_, p) => {
+    const child = spawn(process.execPath, [WORKER_SCRIPT, JSON.stringify(perProcess(p))], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     const closed = once(child, 'close');
@@ -166,7 +177,7 @@ export async function startWorkerFleet(settings) {
  * `nothingLeft`, polled every 2 s, ends the wait early when no work is left to complete (jobs whose lease
  * lapsed were retried by the server and may have ended `failed`, so the workers' count never reaches
  * `target`); the caller's check of the job summary then reports what happened.
- * @param {FleetSettings & { url: string, tenant: string, jobType: string }} settings
+ * @param {FleetSettings & FleetTenants & { url: string, jobType: string }} settings
  * @param {number} target
  * @param {number} timeoutMs
  * @param {() => Promise<boolean>} [nothingLeft]

@@ -2,8 +2,9 @@
 //
 //   node bench/worker-process.mjs '<json settings>'
 //
-// Settings: { url, tenant, jobType, workers, concurrency, batchSize, completionBatchWindowMs, pollWaitMs,
-// latency }. Lines written (one JSON object each):
+// Settings: { url, tenant | tenants, jobType, workers, concurrency, batchSize, completionBatchWindowMs,
+// pollWaitMs, latency }. A worker token names one tenant, so with `tenants` the process runs `workers` SDK
+// Workers per tenant, each with a client of its own. Lines written (one JSON object each):
 //   { t: 'ready' }                          the workers are started (their first lease call is on the wire)
 //   { t: 'lease', at }                      the first lease answer of this process (ms, shared clock)
 //   { t: 'done', n, at }                    n more completions accepted by the server; `at` is the last one
@@ -15,13 +16,20 @@
 //                                           HTTP calls by endpoint (time to response headers)
 // Commands read on stdin, one a line: `report`, `stop`.
 import { createInterface } from 'node:readline';
-import { OrchestratorClient, Worker } from '@stella-orch/client';
+import {
+  ClientCredentialsTokenProvider,
+  DEFAULT_RETRY_OPTIONS,
+  OrchestratorClient,
+  Worker,
+  defaultTokenUrl,
+} from '@stella-orch/client';
 import { BENCH_CLIENT, latencySummary, nowMs } from './util.mjs';
 
 /**
  * @typedef {object} WorkerProcessSettings
  * @property {string} url
- * @property {string} tenant
+ * @property {string} [tenant] - the one tenant of this process's workers
+ * @property {string[]} [tenants] - instead of `tenant`: several, `workers` Workers for each
  * @property {string} jobType
  * @property {number} [workers] - Worker instances in this process (1)
  * @property {number} concurrency - per Worker
@@ -88,14 +96,62 @@ const handler = settings.latency
     }
   : async () => undefined;
 
-const workers = Array.from({ length: settings.workers ?? 1 }, (_, i) => {
-  const worker = new Worker({
-    client: new OrchestratorClient({
+const tenants = settings.tenants ?? [/** @type {string} */ (settings.tenant)];
+
+/**
+ * The clients of the workers, by tenant. With `tenants`, each tenant's token is fetched here, before any
+ * worker starts: otherwise the 50 or so token grants of a process (each an audit entry in the ledger) would
+ * run during the measured drain, which starts at the first lease answer of any worker.
+ * @returns {Promise<Map<string, OrchestratorClient>>}
+ */
+async function clientsByTenant() {
+  const credentials = { ...BENCH_CLIENT, scopes: /** @type {const} */ (['orch:worker']) };
+  if (settings.tenants === undefined) {
+    const client = new OrchestratorClient({
       baseUrl: settings.url,
-      tenant: settings.tenant,
+      tenant: /** @type {string} */ (settings.tenant),
       fetch: timedFetch,
-      credentials: { ...BENCH_CLIENT, scopes: ['orch:worker'] },
-    }),
+      credentials,
+    });
+    return new Map([[/** @type {string} */ (settings.tenant), client]]);
+  }
+  return new Map(
+    await Promise.all(
+      tenants.map(async (tenant) => {
+        const provider = new ClientCredentialsTokenProvider({
+          credentials,
+          tokenUrl: defaultTokenUrl(settings.url),
+          tenant,
+          fetch,
+          retry: DEFAULT_RETRY_OPTIONS,
+          timeoutMs: 30_000,
+        });
+        await provider.getToken();
+        const client = new OrchestratorClient({
+          baseUrl: settings.url,
+          tenant,
+          fetch: timedFetch,
+          accessToken: () => provider.getToken(),
+        });
+        return /** @type {const} */ ([tenant, client]);
+      }),
+    ),
+  );
+}
+
+const clients = await clientsByTenant();
+const workers = tenants.flatMap((tenant, t) =>
+  Array.from({ length: settings.workers ?? 1 }, (_, i) => startWorker(tenant, `${t}-${i}`)),
+);
+
+/**
+ * @param {string} tenant
+ * @param {string} id - unique in this process
+ * @returns {Worker}
+ */
+function startWorker(tenant, id) {
+  const worker = new Worker({
+    client: /** @type {OrchestratorClient} */ (clients.get(tenant)),
     jobTypes: [settings.jobType],
     handler,
     concurrency: settings.concurrency,
@@ -104,7 +160,7 @@ const workers = Array.from({ length: settings.workers ?? 1 }, (_, i) => {
       ? {}
       : { completionBatchWindowMs: settings.completionBatchWindowMs }),
     ...(settings.pollWaitMs === undefined ? {} : { pollWaitMs: settings.pollWaitMs }),
-    workerId: `bench-${process.pid}-${i}`,
+    workerId: `bench-${process.pid}-${id}`,
   });
   worker.on('leased', () => {
     if (firstLease) {
@@ -121,7 +177,7 @@ const workers = Array.from({ length: settings.workers ?? 1 }, (_, i) => {
     }
   });
   return worker;
-});
+}
 
 const running = workers.map((w) =>
   w.start().catch((error) => {

@@ -458,8 +458,10 @@ describe.skipIf(!prometheusInstalled)('a real Prometheus scraping a real orchest
       alerts: { labels: Record<string, string>; state: string }[];
     }>('alerts');
     const active = alerts.map((a) => `${a.labels['alertname']!} ${a.labels['job_type'] ?? ''} ${a.state}`);
-    // deploy.idle has ready jobs no worker ever leased; deploy.flaky's attempts all failed.
+    // deploy.idle has ready jobs no worker ever leased; deploy.flaky's attempts all failed, which opened its
+    // circuit breaker (an alert of the tenant: no job_type label).
     expect(active.sort()).toEqual([
+      'StellaOrchCircuitOpen  pending',
       'StellaOrchJobFailureBudgetBurnFast deploy.flaky pending',
       'StellaOrchJobFailureBudgetBurnSlow deploy.flaky pending',
       'StellaOrchNoWorkers deploy.idle pending',
@@ -501,7 +503,8 @@ describe.skipIf(!prometheusInstalled)('a real Prometheus scraping a real orchest
  * (one scheduled later), leases with heartbeats and progress, a success, a retryable failure (held in
  * back-off), a non-retryable one (a dead letter), a lease left to lapse (the reaper), a lease kept in
  * flight, a stale heartbeat (LEASE_LOST), a cancel and a replay, ready jobs nobody leases, a long-poll, an
- * event-stream subscriber, a refused token request and enough of them for a 429.
+ * event-stream subscriber, a refused token request and enough of them for a 429, and a circuit breaker on
+ * the job type whose attempts all fail, opened by the server's evaluator after the last of them.
  *
  * In two phases, with a scrape between them (`betweenPhases`): a labelled counter series is born at its
  * first increment, which rate() and increase() cannot see, so the work the rules compute rates of (leases,
@@ -562,6 +565,15 @@ async function generateActivity(
   // Phase 1: every series comes to exist. An SLO on deploy.flaky, whose attempts all fail: its burn-rate
   // gauges exist from the first evaluation, and its incident opens.
   await operator.createSlo({ name: 'deploy-flaky', objective: 0.99, jobType: 'deploy.flaky' });
+  // A breaker on deploy.flaky that opens at its fourth failed attempt, the last lease of the type (phase 2),
+  // and stays open for the rest of the test (stella_orch_circuit_breakers{state="open"}).
+  const breaker = await operator.circuits.createBreaker({
+    jobType: 'deploy.flaky',
+    failureRatio: 1,
+    minVolume: 4,
+    windowSeconds: 600,
+    coolDownSeconds: 86_400,
+  });
   const jobTypes = ['deploy.ok', 'deploy.ok', 'deploy.slow', ...Array<string>(4).fill('deploy.flaky')];
   for (const jobType of jobTypes) {
     await client.submitJob({ jobType, payload: { n: 1 } });
@@ -621,6 +633,12 @@ async function generateActivity(
   await succeed();
   await fail(true);
   await fail(false);
+  // The evaluator (every second) opens the breaker: 4 failed of 4 attempts.
+  const opensBy = Date.now() + 10_000;
+  while ((await operator.circuits.getBreaker(breaker.breakerId)).state !== 'open') {
+    if (Date.now() > opensBy) throw new Error('the circuit breaker of deploy.flaky did not open');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   await client.heartbeat(held.leaseId, { fencingToken: held.fencingToken });
   await client.heartbeats([{ leaseId: held.leaseId, fencingToken: held.fencingToken }]);
 

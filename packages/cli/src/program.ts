@@ -9,6 +9,9 @@ import { registerJobsCommands } from './commands/jobs.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerSourcesCommands } from './commands/sources.js';
 import { registerBackfillCommands } from './commands/backfills.js';
+import { registerQuotaCommands } from './commands/quotas.js';
+import { registerThrottleCommands } from './commands/throttles.js';
+import { registerCircuitCommands } from './commands/circuits.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import { DEFAULT_URL } from './global-options.js';
 
@@ -20,7 +23,8 @@ const AUTHENTICATION_HELP = `Authentication:
   says which). Operator and admin actions (jobs cancel, retry and replay,
   clients …, audit checkpoint) also need --reason and --ticket (or
   STELLA_ORCH_OPERATOR_REASON / STELLA_ORCH_OPERATOR_TICKET), which the audit
-  trail records.`;
+  trail records. Quota changes need --quota-reason (--quota-ticket optional),
+  backfill changes --backfill-reason and --backfill-ticket.`;
 
 /** The CLI's version. */
 export const CLI_VERSION = '0.1.0';
@@ -33,7 +37,8 @@ export function buildProgram(io: CliIo): Command {
   const program = new Command('stella-orch')
     .description(
       'Operate the Stella Orchestrator: run it; submit, explain and operate jobs; manage sources, ' +
-        'backfills, dead letters, SLOs and clients; read and verify the audit trail; or watch a demo.',
+        'quotas, throttles, circuit breakers, backfills, dead letters, SLOs and clients; read and verify ' +
+        'the audit trail; or watch a demo.',
     )
     .version(CLI_VERSION)
     .option('--url <url>', `orchestrator base URL (env STELLA_ORCH_URL; default ${DEFAULT_URL})`)
@@ -75,6 +80,9 @@ export function buildProgram(io: CliIo): Command {
   registerDeadLetterCommands(program, io);
   registerClientsCommands(program, io);
   registerSourcesCommands(program, io);
+  registerQuotaCommands(program, io);
+  registerThrottleCommands(program, io);
+  registerCircuitCommands(program, io);
   registerBackfillCommands(program, io);
   registerAuditCommands(program, io);
   registerSloCommands(program, io);

@@ -8,22 +8,25 @@ function stateOf(source: Source): string {
 
 function rateLimitOf(source: Source): string {
   const limit = source.rateLimit;
-  return limit === null
-    ? 'unlimited'
-    : `burst ${limit.burst}, ${limit.refillPerSecond}/s (stored, not enforced yet)`;
+  return limit === null ? 'unlimited' : `burst ${limit.burst}, ${limit.refillPerSecond}/s`;
 }
 
-/** The source list: id, type, state, pause reason, rate limit, version. */
+function concurrencyOf(source: Source): string {
+  return source.maxConcurrent === null ? 'unlimited' : `${source.maxConcurrent} at once`;
+}
+
+/** The source list: id, type, state, pause reason, rate limit, concurrency limit, version. */
 export function renderSourceList(sources: readonly Source[]): string {
   if (sources.length === 0) return 'No sources.';
   return renderTable(
-    ['SOURCE ID', 'TYPE', 'STATE', 'PAUSE REASON', 'RATE LIMIT', 'VERSION'],
+    ['SOURCE ID', 'TYPE', 'STATE', 'PAUSE REASON', 'RATE LIMIT', 'CONCURRENCY', 'VERSION'],
     sources.map((s) => [
       s.sourceId,
       s.sourceType,
       stateOf(s),
       s.pauseReason ?? '',
       rateLimitOf(s),
+      concurrencyOf(s),
       String(s.version),
     ]),
   );
@@ -42,6 +45,7 @@ export function renderSource(source: Source): string {
     ['Paused by', source.pausedBy ?? ''],
     ['Paused at', formatTime(source.pausedAt)],
     ['Rate limit', rateLimitOf(source)],
+    ['Concurrency', concurrencyOf(source)],
     ['Version', String(source.version)],
     ['Created', `${formatTime(source.createdAt)} by ${source.createdBy}`],
     ['Updated', `${formatTime(source.updatedAt)} by ${source.updatedBy}`],

@@ -11,7 +11,9 @@ export interface OrchestratorClientOptions {
   readonly baseUrl: string;
   /**
    * Sent as `X-Stella-Tenant`, which must name the token's tenant (else 403 `TENANT_MISMATCH`); also the
-   * tenant asked for in token requests when `credentials.tenant` is not set.
+   * tenant asked for in token requests when `credentials.tenant` is not set. `*` makes a pool worker's
+   * client (credentials of a client allowed every tenant, scope `orch:worker` only): its lease calls draw
+   * from every tenant, and its calls on a lease name the job's tenant ({@link LeaseCallOptions.tenant}).
    */
   readonly tenant?: string;
   /** Client credentials: tokens are fetched from the token endpoint on first use and refreshed before expiry. */
@@ -37,6 +39,16 @@ export interface CallOptions {
    * `tracestate`). The active context by default (nothing is sent when it has no valid span).
    */
   readonly traceContext?: Context;
+}
+
+/** Options of a call on one lease (heartbeat, progress, artifacts, complete, and their batch forms). */
+export interface LeaseCallOptions extends CallOptions {
+  /**
+   * The tenant of the lease's job, sent as `X-Stella-Tenant` instead of the client's `tenant`: a pool
+   * worker's token (tenant `*`) acts on a lease as the job's tenant and must name it (`job.tenantId`); a
+   * tenant's own token accepts only its tenant here. The client's `tenant` when not given.
+   */
+  readonly tenant?: string;
 }
 
 /** Options of a call that creates something. */

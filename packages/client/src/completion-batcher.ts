@@ -1,5 +1,6 @@
 import type { Context } from '@opentelemetry/api';
 import { isApiError, isLeaseLost, isOutcomeUnknown, isUnavailable } from './api-error.js';
+import { groupBy } from './group-by.js';
 import type { Job } from './job-resources.js';
 import type { BatchCompletion, BatchCompletionResult, CompletionDisposition } from './lease-resources.js';
 import type { OrchestratorClient } from './orchestrator-client.js';
@@ -22,13 +23,16 @@ interface Pending {
   readonly completion: BatchCompletion;
   /** The job's trace: a completion sent alone continues it (a batch belongs to no one job's trace). */
   readonly traceContext: Context | undefined;
+  /** The job's tenant, sent as `X-Stella-Tenant`; `undefined`: the client's. */
+  readonly tenant: string | undefined;
   resolve(result: CompletionResult): void;
   reject(error: unknown): void;
 }
 
 /**
  * Collects completions for `windowMs` (or until {@link MAX_COMPLETION_BATCH}) and sends them in one
- * `POST /leases/complete`; a lone completion goes through `POST /leases/{leaseId}/complete`. A refused
+ * `POST /leases/complete` per tenant of their jobs (a pool worker completes jobs of many tenants, and one
+ * call names one); a lone completion goes through `POST /leases/{leaseId}/complete`. A refused
  * batch (a non-transient error for the whole call) is re-sent one by one so that one bad completion
  * cannot sink the others. Transient failures (after the client's own retries) reject, for the caller to
  * try again.
@@ -54,10 +58,13 @@ export class CompletionBatcher {
     this.#signal = options.signal;
   }
 
-  /** Queues a completion (of the job whose span `traceContext` holds); resolves with its result once sent. */
-  submit(completion: BatchCompletion, traceContext?: Context): Promise<CompletionResult> {
+  /**
+   * Queues a completion (of the job whose span `traceContext` holds, of `tenant`: the job's, for a pool
+   * worker); resolves with its result once sent.
+   */
+  submit(completion: BatchCompletion, traceContext?: Context, tenant?: string): Promise<CompletionResult> {
     return new Promise<CompletionResult>((resolve, reject) => {
-      this.#queue.push({ completion, traceContext, resolve, reject });
+      this.#queue.push({ completion, traceContext, tenant, resolve, reject });
       if (this.#queue.length >= MAX_COMPLETION_BATCH) this.#flush();
       else
         this.#timer ??= setTimeout(() => {
@@ -75,23 +82,24 @@ export class CompletionBatcher {
   #flush(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    const batch = this.#queue;
+    const queued = this.#queue;
     this.#queue = [];
-    if (batch.length === 0) return;
-    const [only] = batch;
-    const send = (
-      batch.length === 1 && only !== undefined ? this.#sendOne(only) : this.#sendBatch(batch)
-    ).finally(() => {
-      this.#sends.delete(send);
-    });
-    this.#sends.add(send);
+    for (const batch of groupBy(queued, (p) => p.tenant)) {
+      const [only] = batch;
+      const send = (
+        batch.length === 1 && only !== undefined ? this.#sendOne(only) : this.#sendBatch(batch)
+      ).finally(() => {
+        this.#sends.delete(send);
+      });
+      this.#sends.add(send);
+    }
   }
 
   async #sendOne(pending: Pending): Promise<void> {
     const { leaseId, ...request } = pending.completion;
     try {
       const answer = await this.#client.completeJob(leaseId, request, {
-        ...this.#callOptions(),
+        ...this.#callOptions(pending.tenant),
         ...(pending.traceContext === undefined ? {} : { traceContext: pending.traceContext }),
       });
       pending.resolve({
@@ -117,9 +125,10 @@ export class CompletionBatcher {
   async #sendBatch(batch: readonly Pending[]): Promise<void> {
     let results: readonly BatchCompletionResult[];
     try {
+      // The batch is of one tenant (see #flush).
       results = await this.#client.completeJobs(
         batch.map((p) => p.completion),
-        this.#callOptions(),
+        this.#callOptions(batch[0]?.tenant),
       );
     } catch (error) {
       if (isApiError(error) && !isUnavailable(error)) {
@@ -147,7 +156,10 @@ export class CompletionBatcher {
     }
   }
 
-  #callOptions(): { signal?: AbortSignal } {
-    return this.#signal === undefined ? {} : { signal: this.#signal };
+  #callOptions(tenant: string | undefined): { signal?: AbortSignal; tenant?: string } {
+    return {
+      ...(this.#signal === undefined ? {} : { signal: this.#signal }),
+      ...(tenant === undefined ? {} : { tenant }),
+    };
   }
 }

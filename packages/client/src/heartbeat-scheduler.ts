@@ -1,5 +1,6 @@
 import type { Context } from '@opentelemetry/api';
 import { isApiError, isLeaseLost } from './api-error.js';
+import { groupBy } from './group-by.js';
 import type { BatchHeartbeatResult, LeaseStatus } from './lease-resources.js';
 import type { Logger } from './logger.js';
 import type { OrchestratorClient } from './orchestrator-client.js';
@@ -10,6 +11,11 @@ export interface HeartbeatTarget {
   readonly fencingToken: number;
   /** The job's trace: a heartbeat sent alone continues it (a batch belongs to no one job's trace). */
   readonly traceContext?: Context;
+  /**
+   * The job's tenant, sent as `X-Stella-Tenant` (a pool worker's token needs it); heartbeats are batched
+   * per tenant. The client's tenant when not given.
+   */
+  readonly tenant?: string;
   /** A heartbeat (or progress report) was answered. */
   onBeat(answer: { readonly leaseUntil: string; readonly cancelRequested: boolean }): void;
   /** The server answered `LEASE_LOST`; the scheduler has already dropped the lease. */
@@ -36,8 +42,9 @@ const MAX_HEARTBEAT_BATCH = 500;
 
 /**
  * Sends each lease's heartbeat every `intervalMs` from one timer. Heartbeats due at about the same time
- * (within a quarter interval, at most a second) go out together through `POST /leases/heartbeat`; a lone
- * one through `POST /leases/{id}/heartbeat`. A failed heartbeat is tried again soon; `LEASE_LOST` drops
+ * (within a quarter interval, at most a second) go out together through `POST /leases/heartbeat`, one call
+ * per tenant of their jobs (a pool worker holds leases of many); a lone one through
+ * `POST /leases/{id}/heartbeat`. A failed heartbeat is tried again soon; `LEASE_LOST` drops
  * the lease and tells its owner.
  */
 export class HeartbeatScheduler {
@@ -121,11 +128,13 @@ export class HeartbeatScheduler {
     const horizon = Date.now() + this.#slackMs;
     const due = [...this.#entries.values()].filter((e) => !e.sending && e.dueAt <= horizon);
     for (const entry of due) entry.sending = true;
-    for (let i = 0; i < due.length; i += MAX_HEARTBEAT_BATCH) {
-      const send = this.#send(due.slice(i, i + MAX_HEARTBEAT_BATCH)).finally(() => {
-        this.#sends.delete(send);
-      });
-      this.#sends.add(send);
+    for (const group of groupBy(due, (e) => e.target.tenant)) {
+      for (let i = 0; i < group.length; i += MAX_HEARTBEAT_BATCH) {
+        const send = this.#send(group.slice(i, i + MAX_HEARTBEAT_BATCH)).finally(() => {
+          this.#sends.delete(send);
+        });
+        this.#sends.add(send);
+      }
     }
     this.#schedule();
   }
@@ -135,9 +144,12 @@ export class HeartbeatScheduler {
     const signal = this.#abort.signal;
     try {
       const [only] = entries;
+      // The entries of one send share a tenant (see #tick).
+      const tenant = only?.target.tenant;
+      const tenantOption = tenant === undefined ? {} : { tenant };
       if (entries.length === 1 && only !== undefined) {
         const { leaseId, fencingToken, traceContext } = only.target;
-        const options = traceContext === undefined ? { signal } : { signal, traceContext };
+        const options = { signal, ...tenantOption, ...(traceContext === undefined ? {} : { traceContext }) };
         const answer = await this.extendWith(leaseId, () =>
           client.heartbeat(leaseId, { fencingToken, leaseDurationMs }, options),
         );
@@ -148,7 +160,7 @@ export class HeartbeatScheduler {
           fencingToken: e.target.fencingToken,
           leaseDurationMs,
         }));
-        const results = await client.heartbeats(beats, { signal });
+        const results = await client.heartbeats(beats, { signal, ...tenantOption });
         this.#applyBatch(entries, results);
       }
     } catch (error) {

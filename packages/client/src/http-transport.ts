@@ -32,7 +32,7 @@ export type RetryMode = 'always' | 'unprocessed' | 'never';
 
 /** One HTTP call of the client. */
 export interface TransportRequest {
-  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path below the base URL, starting with `/`, already percent-encoded. */
   readonly path: string;
   readonly query?: Readonly<Record<string, string | number | undefined>>;

@@ -31,7 +31,8 @@ export function createJobContext(parts: JobContextParts): JobContext {
   const { client, heartbeats, grant, workerId, leaseDurationMs } = parts;
   const { leaseId, fencingToken, job } = grant;
   const traceContext = parts.traceContext;
-  const traced = traceContext === undefined ? {} : { traceContext };
+  // Every call on the lease names the job's tenant: a pool worker's token (tenant `*`) needs it.
+  const traced = { tenant: job.tenantId, ...(traceContext === undefined ? {} : { traceContext }) };
   return {
     signal: parts.signal,
     get lease() {

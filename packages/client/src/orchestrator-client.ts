@@ -1,4 +1,6 @@
 import { BackfillCalls } from './backfill-calls.js';
+import { CircuitCalls } from './circuit-calls.js';
+import { LimitCalls } from './limit-calls.js';
 import type { Context } from '@opentelemetry/api';
 import type {
   AuditArchiveManifest,
@@ -13,6 +15,7 @@ import { bearerAuthFor, bearerTokenOf, type BearerAuth } from './bearer-auth.js'
 import type {
   CallOptions,
   CreateCallOptions,
+  LeaseCallOptions,
   OperatorCallOptions,
   OrchestratorClientOptions,
 } from './client-options.js';
@@ -97,6 +100,37 @@ export class OrchestratorClient {
     get: (path, options, query) => this.#get(path, options, query),
     operate: (path, body, retry, options) => this.#operate(path, body, retry, options),
   });
+  /** Quotas and throttles (`limit-calls.ts`). */
+  readonly limits: LimitCalls = new LimitCalls({
+    get: (path, options, query) => this.#get(path, options, query),
+    operate: (path, body, retry, options) => this.#operate(path, body, retry, options),
+    change: async <T>(
+      method: 'PUT' | 'DELETE',
+      path: string,
+      body: unknown,
+      options: OperatorCallOptions,
+      headers: Readonly<Record<string, string>>,
+    ): Promise<T> => {
+      const call = this.#operatorCall(body, options);
+      return (await this.#call<T>(method, path, { ...call, headers: { ...call.headers, ...headers } })).body;
+    },
+  });
+
+  /** Circuit breakers (`circuit-calls.ts`). */
+  readonly circuits: CircuitCalls = new CircuitCalls({
+    get: (path, options, query) => this.#get(path, options, query),
+    operate: (path, body, retry, options) => this.#operate(path, body, retry, options),
+    change: async <T>(
+      method: 'PUT' | 'DELETE',
+      path: string,
+      body: unknown,
+      options: OperatorCallOptions,
+      headers: Readonly<Record<string, string>>,
+    ): Promise<T> => {
+      const call = this.#operatorCall(body, options);
+      return (await this.#call<T>(method, path, { ...call, headers: { ...call.headers, ...headers } })).body;
+    },
+  });
 
   /**
    * @param options - base URL, tenant, credentials or access token, headers, fetch, retry and timeout
@@ -124,6 +158,11 @@ export class OrchestratorClient {
     return this.#options.baseUrl;
   }
 
+  /** The tenant this client sends (`*` for a pool worker's client), if it names one. */
+  get tenant(): string | undefined {
+    return this.#options.tenant;
+  }
+
   /**
    * The headers of every attempt. This is the one place where credentials are added: the bearer token is
    * asked for per attempt, so a retry after a refresh carries the new one.
@@ -146,7 +185,7 @@ export class OrchestratorClient {
   // T names the body the contract promises for `path`; the answer is not validated at run time.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   async #call<T>(
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
     options: {
       readonly body?: unknown;
@@ -450,11 +489,14 @@ export class OrchestratorClient {
     return body.leases;
   }
 
-  /** Extends a lease; the answer says whether an operator asked to cancel. @throws `LEASE_LOST` */
+  /**
+   * Extends a lease; the answer says whether an operator asked to cancel. A pool worker names the job's
+   * tenant in `options.tenant` (as for every call on a lease). @throws `LEASE_LOST`
+   */
   async heartbeat(
     leaseId: string,
     request: HeartbeatRequest,
-    options: CallOptions = {},
+    options: LeaseCallOptions = {},
   ): Promise<LeaseStatus> {
     const path = `/leases/${encodeURIComponent(leaseId)}/heartbeat`;
     return (
@@ -463,6 +505,7 @@ export class OrchestratorClient {
         retry: 'always',
         signal: options.signal,
         traceContext: options.traceContext,
+        headers: leaseTenantHeader(options),
       })
     ).body;
   }
@@ -471,7 +514,7 @@ export class OrchestratorClient {
   async reportProgress(
     leaseId: string,
     request: ProgressRequest,
-    options: CallOptions = {},
+    options: LeaseCallOptions = {},
   ): Promise<LeaseStatus> {
     const path = `/leases/${encodeURIComponent(leaseId)}/progress`;
     return (
@@ -480,6 +523,7 @@ export class OrchestratorClient {
         retry: 'always',
         signal: options.signal,
         traceContext: options.traceContext,
+        headers: leaseTenantHeader(options),
       })
     ).body;
   }
@@ -488,7 +532,7 @@ export class OrchestratorClient {
   async addArtifacts(
     leaseId: string,
     request: AddArtifactsRequest,
-    options: CallOptions = {},
+    options: LeaseCallOptions = {},
   ): Promise<readonly JobArtifact[]> {
     const path = `/leases/${encodeURIComponent(leaseId)}/artifacts`;
     const answer = await this.#call<{ items: readonly JobArtifact[] }>('POST', path, {
@@ -496,6 +540,7 @@ export class OrchestratorClient {
       retry: 'unprocessed',
       signal: options.signal,
       traceContext: options.traceContext,
+      headers: leaseTenantHeader(options),
     });
     return answer.body.items;
   }
@@ -508,7 +553,7 @@ export class OrchestratorClient {
   async completeJob(
     leaseId: string,
     request: CompleteRequest,
-    options: CallOptions = {},
+    options: LeaseCallOptions = {},
   ): Promise<CompleteResult> {
     const path = `/leases/${encodeURIComponent(leaseId)}/complete`;
     const answer = await this.#call<CompleteResult>('POST', path, {
@@ -517,17 +562,19 @@ export class OrchestratorClient {
       fenced: true,
       signal: options.signal,
       traceContext: options.traceContext,
+      headers: leaseTenantHeader(options),
     });
     return answer.body;
   }
 
   /**
    * Ends up to 500 attempts at once (`POST /leases/complete`). A `LEASE_LOST` result of a call that had to
-   * be repeated after an ambiguous failure carries `outcomeUnknown: true`.
+   * be repeated after an ambiguous failure carries `outcomeUnknown: true`. The leases of one call belong
+   * to one tenant (`options.tenant` for a pool worker): another tenant's answer `LEASE_LOST`.
    */
   async completeJobs(
     completions: readonly BatchCompletion[],
-    options: CallOptions = {},
+    options: LeaseCallOptions = {},
   ): Promise<readonly BatchCompletionResult[]> {
     const answer = await this.#call<{ results: readonly BatchCompletionResult[] }>(
       'POST',
@@ -537,6 +584,7 @@ export class OrchestratorClient {
         retry: 'always',
         signal: options.signal,
         traceContext: options.traceContext,
+        headers: leaseTenantHeader(options),
       },
     );
     if (!answer.possiblyRepeated) return answer.body.results;
@@ -545,10 +593,13 @@ export class OrchestratorClient {
     );
   }
 
-  /** Extends up to 500 leases at once (`POST /leases/heartbeat`). */
+  /**
+   * Extends up to 500 leases at once (`POST /leases/heartbeat`), all of one tenant (`options.tenant` for a
+   * pool worker).
+   */
   async heartbeats(
     heartbeats: readonly BatchHeartbeat[],
-    options: CallOptions = {},
+    options: LeaseCallOptions = {},
   ): Promise<readonly BatchHeartbeatResult[]> {
     const answer = await this.#call<{ results: readonly BatchHeartbeatResult[] }>(
       'POST',
@@ -558,6 +609,7 @@ export class OrchestratorClient {
         retry: 'always',
         signal: options.signal,
         traceContext: options.traceContext,
+        headers: leaseTenantHeader(options),
       },
     );
     return answer.body.results;
@@ -837,6 +889,11 @@ export class OrchestratorClient {
       })
     ).body;
   }
+}
+
+/** `X-Stella-Tenant` of a call on a lease: the job's tenant when given (it replaces the client's). */
+function leaseTenantHeader(options: LeaseCallOptions): Record<string, string> {
+  return options.tenant === undefined ? {} : { 'x-stella-tenant': options.tenant };
 }
 
 function operatorHeaders(options: OperatorCallOptions): Record<string, string> {

@@ -1,7 +1,7 @@
 // The source resources of the HTTP contract (docs/api.md, "Sources"), as they travel on the wire.
 import type { PageQuery } from './job-resources.js';
 
-/** A token bucket: up to `burst` jobs at once, refilled at `refillPerSecond` (stored; enforced later). */
+/** A token bucket: up to `burst` jobs at once, refilled at `refillPerSecond`. */
 export interface SourceRateLimit {
   readonly burst: number;
   readonly refillPerSecond: number;
@@ -22,6 +22,8 @@ export interface Source {
   readonly pausedAt: string | null;
   /** `null`: unlimited. */
   readonly rateLimit: SourceRateLimit | null;
+  /** The most jobs of the source leased or running at once; `null`: unlimited. */
+  readonly maxConcurrent: number | null;
   /** Grows with every change; the ETag of optimistic updates. */
   readonly version: number;
   readonly createdAt: string;
@@ -37,6 +39,8 @@ export interface NewSource {
   readonly displayName?: string | null;
   readonly description?: string | null;
   readonly rateLimit?: SourceRateLimit | null;
+  /** 1 to 1,000,000; absent or `null`: unlimited. */
+  readonly maxConcurrent?: number | null;
 }
 
 /** The body of `PATCH /sources/{sourceId}`: an absent field stays, `null` clears it. */
@@ -45,6 +49,7 @@ export interface SourceChange {
   readonly displayName?: string | null;
   readonly description?: string | null;
   readonly rateLimit?: SourceRateLimit | null;
+  readonly maxConcurrent?: number | null;
 }
 
 /** Filters and page of `GET /sources`. */

@@ -54,6 +54,10 @@ const PERMANENT_LEASE_STATUSES = new Set([400, 401, 403, 404, 405, 413, 415]);
  * handler's signal with reason `canceled`; one answering `LEASE_LOST` aborts it with `lease_lost`, and
  * that job is not completed. Completions are batched for `completionBatchWindowMs`.
  *
+ * Every call on a lease names the job's tenant (`X-Stella-Tenant: job.tenantId`), and batched calls go
+ * out one per tenant: so a pool worker (`tenant: '*'`, a token for every tenant, decision 0016 §6) runs
+ * jobs of many tenants; for a tenant's own worker the header repeats its tenant.
+ *
  * `stop()` stops leasing (aborting the long-poll), lets handlers finish (or aborts them), flushes the
  * completions and resolves `start()`. Leases received but not started are given back as a failed attempt
  * `{ type: 'worker_shutdown', retryable: true, retryAfterMs: 0 }`: the HTTP API has no release call yet,
@@ -238,6 +242,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#heartbeats.add({
       leaseId: grant.leaseId,
       fencingToken: grant.fencingToken,
+      tenant: grant.job.tenantId,
       traceContext,
       onBeat: (answer) => {
         active.leaseUntil = answer.leaseUntil;
@@ -365,7 +370,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     active.span?.setAttribute('orch.job.outcome', request.outcome);
     if (request.outcome !== 'succeeded') active.span?.setStatus({ code: SpanStatusCode.ERROR });
     try {
-      result = await this.#deliver({ leaseId: grant.leaseId, ...request }, active.traceContext);
+      result = await this.#deliver(
+        { leaseId: grant.leaseId, ...request },
+        active.traceContext,
+        grant.job.tenantId,
+      );
     } catch (error) {
       log.error(
         { jobId: grant.job.jobId, error: describe(error) },
@@ -398,10 +407,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async #deliver(
     completion: Parameters<CompletionBatcher['submit']>[0],
     traceContext: Context | undefined,
+    tenant: string,
   ): Promise<CompletionResult> {
     for (let delivery = 1; ; delivery++) {
       try {
-        return await this.#completions.submit(completion, traceContext);
+        return await this.#completions.submit(completion, traceContext, tenant);
       } catch (error) {
         if (delivery >= MAX_COMPLETION_DELIVERIES || this.#hardStop.signal.aborted) throw error;
         const wait = backoffDelayMs(this.#options.errorBackoff, delivery);

@@ -66,6 +66,9 @@ export function requiredScope(method: string, path: string): string {
   if (method !== 'GET' && rest.startsWith('/slos')) return 'orch:operate';
   if (method !== 'GET' && rest.startsWith('/sources')) return 'orch:operate';
   if (method !== 'GET' && rest.startsWith('/backfills')) return 'orch:backfill';
+  if (method !== 'GET' && rest.startsWith('/quotas')) return 'orch:quota';
+  if (method !== 'GET' && rest.startsWith('/throttles')) return 'orch:operate';
+  if (method !== 'GET' && rest.startsWith('/circuit-breakers')) return 'orch:operate';
   if (method === 'POST' && /^\/deadletter\/[^/]+\/(replay|resolve)$/.test(rest)) return 'orch:operate';
   if (method === 'POST' && rest === '/jobs/replay') return 'orch:operate';
   if (method === 'POST') return 'orch:submit';
@@ -159,6 +162,10 @@ export class FakeAuthority {
     if (!client.tenants.includes('*') && !client.tenants.includes(tenant)) {
       return oauthError(400, 'invalid_request', `client ${clientId} may not act in tenant ${tenant}`);
     }
+    // A pool worker's token (tenant *) carries orch:worker alone.
+    if (tenant === '*' && (scopes.length !== 1 || scopes[0] !== 'orch:worker')) {
+      return oauthError(400, 'invalid_scope', 'a pool token (tenant *) carries orch:worker only');
+    }
     const token: FakeToken = {
       accessToken: `tok-${randomUUID()}`,
       clientId,
@@ -189,7 +196,10 @@ export class FakeAuthority {
       return { ...reply, headers: { ...reply.headers, 'www-authenticate': 'Bearer realm="stella-orch"' } };
     }
     const tenantHeader = request.headers['x-stella-tenant'];
-    if (typeof tenantHeader === 'string' && tenantHeader !== token.tenant) {
+    if (token.tenant === '*') {
+      const refusal = poolRefusal(request, tenantHeader);
+      if (refusal !== undefined) return refusal;
+    } else if (typeof tenantHeader === 'string' && tenantHeader !== token.tenant) {
       return problem(403, 'TENANT_MISMATCH', `the token is for tenant ${token.tenant}`);
     }
     const scope = requiredScope(request.method, request.path);
@@ -200,6 +210,28 @@ export class FakeAuthority {
     }
     return undefined;
   }
+}
+
+/**
+ * The contract's rule for a pool worker's token (tenant `*`): `POST /leases` for the pool (the tenant
+ * header, if any, `*`), the calls on a lease as the tenant the header names (required), nothing else.
+ */
+function poolRefusal(
+  request: RecordedRequest,
+  tenantHeader: string | string[] | undefined,
+): FakeReply | undefined {
+  const rest = request.path.slice(API.length);
+  if (request.method === 'POST' && rest === '/leases') {
+    return tenantHeader === undefined || tenantHeader === '*'
+      ? undefined
+      : problem(403, 'TENANT_MISMATCH', 'a pool token leases for every tenant');
+  }
+  if (request.method === 'POST' && rest.startsWith('/leases/')) {
+    return typeof tenantHeader === 'string' && tenantHeader !== '*'
+      ? undefined
+      : problem(400, 'VALIDATION_FAILED', 'header.x-stella-tenant: name the job’s tenant');
+  }
+  return problem(403, 'FORBIDDEN', 'a pool token may only lease jobs and act on leases');
 }
 
 /** An RFC 6749 §5.2 error answer. */

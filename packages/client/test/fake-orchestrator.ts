@@ -187,8 +187,14 @@ export class FakeOrchestrator {
     }
   }
 
-  #byLease(leaseId: string, fencingToken: number): FakeJob | undefined {
+  /**
+   * The job holding a lease. A request naming a tenant (`X-Stella-Tenant`) finds only that tenant's
+   * leases, as on the server, where a pool worker acts on a lease as the tenant it names.
+   */
+  #byLease(leaseId: string, fencingToken: number, request?: RecordedRequest): FakeJob | undefined {
+    const tenant = request?.headers['x-stella-tenant'];
     for (const entry of this.#jobs.values()) {
+      if (typeof tenant === 'string' && tenant !== entry.job.tenantId) continue;
       if (entry.leaseId === leaseId && entry.fencingToken === fencingToken) return entry;
     }
     return undefined;
@@ -197,7 +203,7 @@ export class FakeOrchestrator {
   #heartbeat(request: RecordedRequest, via: 'single' | 'progress'): FakeReply {
     const leaseId = decodeURIComponent(request.path.split('/').at(-2) ?? '');
     const body = request.body as { fencingToken: number; progress?: JsonValue };
-    const entry = this.#byLease(leaseId, body.fencingToken);
+    const entry = this.#byLease(leaseId, body.fencingToken, request);
     if (entry === undefined) return problem(409, 'LEASE_LOST', `lease ${leaseId} is not held`);
     this.heartbeats.push({ leaseId, via, at: Date.now() });
     if (via === 'progress') this.progress.push({ leaseId, progress: body.progress ?? null });
@@ -215,7 +221,7 @@ export class FakeOrchestrator {
   #heartbeatBatch(request: RecordedRequest): FakeReply {
     const { heartbeats } = request.body as { heartbeats: BatchHeartbeat[] };
     const results = heartbeats.map((h) => {
-      const entry = this.#byLease(h.leaseId, h.fencingToken);
+      const entry = this.#byLease(h.leaseId, h.fencingToken, request);
       if (entry === undefined)
         return { leaseId: h.leaseId, ok: false, code: 'LEASE_LOST', detail: 'not held' };
       this.heartbeats.push({ leaseId: h.leaseId, via: 'batch', at: Date.now() });
@@ -232,7 +238,11 @@ export class FakeOrchestrator {
   async #complete(request: RecordedRequest): Promise<FakeReply> {
     await sleep(this.completionDelayMs);
     const leaseId = decodeURIComponent(request.path.split('/').at(-2) ?? '');
-    const outcome = this.#applyCompletion({ ...(request.body as CompleteRequest), leaseId }, 'single');
+    const outcome = this.#applyCompletion(
+      { ...(request.body as CompleteRequest), leaseId },
+      'single',
+      request,
+    );
     if (outcome === undefined) return problem(409, 'LEASE_LOST', `lease ${leaseId} is not held`);
     return { body: outcome };
   }
@@ -241,7 +251,7 @@ export class FakeOrchestrator {
     await sleep(this.completionDelayMs);
     const { completions } = request.body as { completions: BatchCompletion[] };
     const results = completions.map((c) => {
-      const outcome = this.#applyCompletion(c, 'batch');
+      const outcome = this.#applyCompletion(c, 'batch', request);
       if (outcome === undefined)
         return { leaseId: c.leaseId, ok: false, code: 'LEASE_LOST', detail: 'not held' };
       return { leaseId: c.leaseId, ok: true, disposition: outcome.disposition, jobId: outcome.job.jobId };
@@ -252,8 +262,9 @@ export class FakeOrchestrator {
   #applyCompletion(
     completion: BatchCompletion,
     via: 'single' | 'batch',
+    request: RecordedRequest,
   ): { job: Job; disposition: CompletionDisposition } | undefined {
-    const entry = this.#byLease(completion.leaseId, completion.fencingToken);
+    const entry = this.#byLease(completion.leaseId, completion.fencingToken, request);
     if (entry === undefined) return undefined;
     this.completions.push({ ...completion, via, at: Date.now() });
     entry.leaseId = null;
@@ -276,7 +287,7 @@ export class FakeOrchestrator {
   #artifacts(request: RecordedRequest): FakeReply {
     const leaseId = decodeURIComponent(request.path.split('/').at(-2) ?? '');
     const body = request.body as { fencingToken: number; artifacts: { uri: string }[] };
-    const entry = this.#byLease(leaseId, body.fencingToken);
+    const entry = this.#byLease(leaseId, body.fencingToken, request);
     if (entry === undefined) return problem(409, 'LEASE_LOST', `lease ${leaseId} is not held`);
     const items = body.artifacts.map((a) => ({ ...a, artifactId: randomUUID(), jobId: entry.job.jobId }));
     return { status: 201, body: { items } };

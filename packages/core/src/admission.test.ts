@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   admit,
+  agedPriority,
   bucketLevelsAfter,
   pickAdmitted,
   queueBudget,
@@ -50,7 +51,7 @@ function admission(
   inFlight: InFlightCount[] = [],
   levels: Map<string, BucketLevel> = new Map(),
 ) {
-  return admit({ rules: r, levels, inFlight, nowMs: NOW });
+  return admit({ rules: r, levels, inFlight, nowMs: NOW, backfillShare: 0.25 });
 }
 
 function candidates(
@@ -64,6 +65,7 @@ function candidates(
     jobId: `${sourceId ?? '-'}-${jobType}-${from + i}`,
     jobType,
     sourceId,
+    lane: 'live' as const,
     priority,
     seq: from + i,
   }));
@@ -101,7 +103,7 @@ describe('admit and queueBudget', () => {
         sources: [{ sourceId: 'nvd', rateLimit: { burst: 8, refillPerSecond: 1 }, maxConcurrent: 10 }],
         quotas: [{ ...quota, maxActive: 5 }],
       }),
-      [{ jobType: 'scan', sourceId: 'osv', count: 2 }],
+      [{ jobType: 'scan', sourceId: 'osv', lane: 'live', count: 2 }],
     );
     expect(queueBudget(a, { jobType: 'scan', sourceId: 'nvd' }, 100)).toBe(3); // quota 5 - 2 in flight
     expect(queueBudget(a, { jobType: 'export', sourceId: 'nvd' }, 100)).toBe(8); // bucket only
@@ -163,7 +165,7 @@ describe('pickAdmitted', () => {
 
   it('debits a limit shared by several queues once per job, so the batch never exceeds it', () => {
     const a = admission(rules({ quotas: [{ ...quota, jobType: null, maxActive: 4 }] }), [
-      { jobType: 'scan', sourceId: null, count: 1 },
+      { jobType: 'scan', sourceId: null, lane: 'live', count: 1 },
     ]);
     const { picked, granted } = pickAdmitted(
       a,
@@ -189,6 +191,61 @@ describe('pickAdmitted', () => {
   });
 });
 
+describe('agedPriority', () => {
+  it('is the priority plus one level per minute eligible, from the ledger rank', () => {
+    const eligibleAt = NOW / 1000 - 600;
+    expect(agedPriority(eligibleAt - 3 * 60, NOW)).toBe(13); // priority 3, 10 minutes eligible
+    expect(agedPriority(NOW / 1000 - 5 * 60, NOW)).toBe(5); // priority 5, eligible now
+    expect(agedPriority(NOW / 1000 + 30, NOW)).toBe(-1); // priority 0, eligible in 30 s
+  });
+});
+
+describe('the backfill lane', () => {
+  const backfill = (c: LeaseCandidate[]) => c.map((x) => ({ ...x, lane: 'backfill' as const }));
+
+  it('holds at most its share of a concurrency cap, at least one job', () => {
+    const r = rules({ sources: [{ sourceId: 'a', rateLimit: null, maxConcurrent: 8 }] });
+    const a = admission(r, [{ jobType: 'scan', sourceId: 'a', lane: 'backfill', count: 1 }]);
+    const { picked } = pickAdmitted(
+      a,
+      [...backfill(candidates('scan', 'a', 5)), ...candidates('scan', 'a', 10, 100)],
+      100,
+    );
+    expect(picked.filter((c) => c.lane === 'backfill')).toHaveLength(1); // 2 of 8, one already in flight
+    expect(picked).toHaveLength(7);
+    const small = admission(rules({ sources: [{ sourceId: 'a', rateLimit: null, maxConcurrent: 2 }] }));
+    expect(pickAdmitted(small, backfill(candidates('scan', 'a', 5)), 100).picked).toHaveLength(1);
+  });
+
+  it('never draws a bucket below the reserve kept for live traffic, and yields to live grants first', () => {
+    const r = rules({
+      sources: [{ sourceId: 'a', rateLimit: { burst: 8, refillPerSecond: 1 }, maxConcurrent: null }],
+    });
+    const a = admission(r);
+    expect(a.states[0]?.backfillRemaining).toBe(2); // 8 tokens, 6 reserved
+    expect(pickAdmitted(a, backfill(candidates('scan', 'a', 5)), 100).picked).toHaveLength(2);
+    const mixed = pickAdmitted(
+      a,
+      [...candidates('scan', 'a', 3), ...backfill(candidates('scan', 'a', 5, 50))],
+      100,
+    );
+    // Turns alternate live and backfill: live 1, backfill 1, live 2 (6 tokens left: the reserve), live 3.
+    expect(mixed.picked.map((c) => c.lane)).toEqual(['live', 'backfill', 'live', 'live']);
+  });
+
+  it('says when the lane holds a backfill job that a live job could still take', () => {
+    const r = rules({ sources: [{ sourceId: 'a', rateLimit: null, maxConcurrent: 4 }] });
+    const a = admission(r, [{ jobType: 'scan', sourceId: 'a', lane: 'backfill', count: 1 }]);
+    expect(queueHolds(a, { jobType: 'scan', sourceId: 'a' })).toEqual([]);
+    expect(queueHolds(a, { jobType: 'scan', sourceId: 'a' }, 'backfill')).toEqual([
+      expect.objectContaining({
+        code: 'BACKFILL_LANE_LIMIT',
+        details: expect.objectContaining({ sourceId: 'a', effect: 'concurrency', backfillInFlight: 1 }),
+      }),
+    ]);
+  });
+});
+
 describe('queueHolds', () => {
   it('says which limit holds the queue, with codes, counts and when the next token comes', () => {
     const r = rules({
@@ -199,8 +256,8 @@ describe('queueHolds', () => {
     const a = admission(
       r,
       [
-        { jobType: 'scan', sourceId: 'nvd', count: 2 },
-        { jobType: 'scan', sourceId: 'osv', count: 3 },
+        { jobType: 'scan', sourceId: 'nvd', lane: 'live', count: 2 },
+        { jobType: 'scan', sourceId: 'osv', lane: 'live', count: 3 },
       ],
       new Map([
         ['source:nvd', { tokens: 0, refilledAtMs: NOW - 80 }],

@@ -4,14 +4,39 @@ import { ruleApplies, type LimitRule } from './limit-rules.js';
 import { instantInWords } from './time-words.js';
 import { msUntilNextToken, tokensAt, type BucketLevel } from './token-bucket.js';
 
+/**
+ * The backfill lane's share of each limit unless configured (`backfill.laneShare`): backfill jobs hold at
+ * most a quarter of a concurrency cap and leave three quarters of a bucket to live traffic.
+ */
+export const DEFAULT_BACKFILL_LANE_SHARE = 0.25;
+
+/**
+ * Priority aging: a job gains one priority level for every this many seconds it has been eligible. The
+ * ledger orders ready jobs by `ready_rank` = eligible time (epoch seconds) − priority × this (migration
+ * 000011, a generated column: the constant lives there too).
+ */
+export const PRIORITY_AGING_SECONDS = 60;
+
+/**
+ * A job's priority aged to `nowMs`, in whole levels, from its `ready_rank`: its priority plus one level per
+ * {@link PRIORITY_AGING_SECONDS} it has been eligible.
+ */
+export function agedPriority(readyRank: number, nowMs: number): number {
+  return Math.floor((nowMs / 1000 - readyRank) / PRIORITY_AGING_SECONDS);
+}
+
 /** A queue: the ready jobs of one job type and one source (or none) of a tenant. */
 export interface QueueKey {
   readonly jobType: string;
   readonly sourceId: string | null;
 }
 
-/** How many jobs of a queue are leased or running. */
+/** The lane of a job: live traffic, or a backfill's (docs/decisions/0017-backfills-and-watermarks.md). */
+export type JobLane = 'live' | 'backfill';
+
+/** How many jobs of a queue and lane are leased or running. */
 export interface InFlightCount extends QueueKey {
+  readonly lane: JobLane;
   readonly count: number;
 }
 
@@ -24,6 +49,11 @@ export interface RuleState {
   readonly inFlight: number | null;
   /** How many more jobs the rule lets be leased now (`Infinity`: it does not bound the count). */
   readonly remaining: number;
+  /** How many of them may be backfill jobs: the backfill lane's part of the limit (at most `remaining`). */
+  readonly backfillRemaining: number;
+  /** Backfill jobs leased or running in the rule's scope; `null` without a concurrency cap. */
+  readonly backfillInFlight: number | null;
+  readonly lane: LanePart;
 }
 
 /** Every limit of a tenant evaluated at one instant of the database clock. */
@@ -32,11 +62,40 @@ export interface Admission {
   readonly states: readonly RuleState[];
 }
 
-/** Jobs leased or running within a scope. */
-function inFlightIn(rule: LimitRule, inFlight: readonly InFlightCount[]): number {
+/** Jobs leased or running within a scope (of one lane, or of both). */
+function inFlightIn(rule: LimitRule, inFlight: readonly InFlightCount[], lane?: JobLane): number {
   let total = 0;
-  for (const q of inFlight) if (ruleApplies(rule.scope, q)) total += q.count;
+  for (const q of inFlight)
+    if (ruleApplies(rule.scope, q) && (lane === undefined || q.lane === lane)) total += q.count;
   return total;
+}
+
+/**
+ * The backfill lane's part of a limit (decision 0016 §4): backfill jobs may hold at most
+ * `max(1, floor(share × maxConcurrent))` of a concurrency cap, and may draw a bucket only down to a reserve
+ * of `floor((1 − share) × capacity)` tokens, which is left to live traffic. A backfill thus runs at the full
+ * rate when live traffic is idle, and yields the bucket to it when it is not.
+ */
+interface LanePart {
+  /** Tokens a backfill grant must leave in the bucket (0 without a bucket). */
+  readonly reserve: number;
+  /** Backfill jobs the lane may still add under the concurrency cap (`Infinity` without one). */
+  readonly slots: number;
+}
+
+function lanePart(rule: LimitRule, backfillInFlight: number | null, share: number): LanePart {
+  const reserve = rule.bucket === null ? 0 : Math.floor((1 - share) * rule.bucket.capacity);
+  const slots =
+    backfillInFlight === null || rule.maxConcurrent === null
+      ? Infinity
+      : Math.max(1, Math.floor(share * rule.maxConcurrent)) - backfillInFlight;
+  return { reserve, slots };
+}
+
+/** How many backfill jobs a limit allows with `remaining` jobs and `tokens` left. */
+function backfillAllowed(remaining: number, tokens: number | null, part: LanePart): number {
+  const byTokens = tokens === null ? Infinity : Math.floor(tokens - part.reserve);
+  return Math.max(0, Math.min(remaining, byTokens, part.slots));
 }
 
 /**
@@ -50,18 +109,24 @@ export function admit(params: {
   readonly levels: ReadonlyMap<string, BucketLevel>;
   readonly inFlight: readonly InFlightCount[];
   readonly nowMs: number;
+  /** The backfill lane's share of each limit, in (0, 1]; 1 gives backfill jobs as much as live ones. */
+  readonly backfillShare: number;
 }): Admission {
   const states = params.rules.map((rule): RuleState => {
     const tokens =
       rule.bucket === null ? null : tokensAt(rule.bucket, params.levels.get(rule.key), params.nowMs);
-    const inFlight = rule.maxConcurrent === null ? null : inFlightIn(rule, params.inFlight);
+    const capped = rule.maxConcurrent !== null;
+    const inFlight = capped ? inFlightIn(rule, params.inFlight) : null;
+    const backfillInFlight = capped ? inFlightIn(rule, params.inFlight, 'backfill') : null;
     let remaining = Infinity;
     if (rule.pause !== null) remaining = 0;
     if (tokens !== null) remaining = Math.min(remaining, Math.floor(tokens));
     if (inFlight !== null && rule.maxConcurrent !== null) {
       remaining = Math.min(remaining, Math.max(0, rule.maxConcurrent - inFlight));
     }
-    return { rule, tokens, inFlight, remaining };
+    const lane = lanePart(rule, backfillInFlight, params.backfillShare);
+    const backfillRemaining = backfillAllowed(remaining, tokens, lane);
+    return { rule, tokens, inFlight, remaining, backfillRemaining, backfillInFlight, lane };
   });
   return { nowMs: params.nowMs, states };
 }
@@ -77,6 +142,8 @@ export function queueBudget(admission: Admission, queue: QueueKey, cap: number):
 /** A ready job a lease call may take, as the queue scan found it (locked). */
 export interface LeaseCandidate extends QueueKey {
   readonly jobId: string;
+  readonly lane: JobLane;
+  /** The job's priority aged to the grant's clock ({@link agedPriority}). */
   readonly priority: number;
   /** Submission order: FIFO within a priority. */
   readonly seq: number;
@@ -90,8 +157,8 @@ export interface AdmittedLeases {
 }
 
 /**
- * Chooses up to `limit` candidates that every applicable limit allows together. Order: highest priority
- * first; within a priority the queues take turns (the first job of each queue, then the second…), so one
+ * Chooses up to `limit` candidates that every applicable limit allows together. Order: highest (aged)
+ * priority first; within a priority the queues take turns (the first job of each queue, then the second…), so one
  * source's backlog cannot fill a batch while another source of the tenant waits; FIFO within a queue.
  * A limit shared by several queues (a quota on a job type, a source serving several types) is debited by
  * each job it covers, so the batch never exceeds it.
@@ -103,22 +170,35 @@ export function pickAdmitted(
 ): AdmittedLeases {
   const rankInQueue = new Map<string, number>();
   const ranked = candidates.map((c) => {
-    const queue = `${c.jobType}\u0000${c.sourceId ?? ''}`;
+    const queue = `${c.jobType}\u0000${c.sourceId ?? ''}\u0000${c.lane}`;
     const rank = (rankInQueue.get(queue) ?? 0) + 1;
     rankInQueue.set(queue, rank);
     return { c, rank };
   });
   ranked.sort((a, b) => b.c.priority - a.c.priority || a.rank - b.rank || a.c.seq - b.c.seq);
-  const remaining = new Map(admission.states.map((s) => [s.rule.key, s.remaining]));
+  // What each limit has left as the batch fills: jobs, tokens, and backfill slots.
+  const left = new Map(
+    admission.states.map((s) => [s.rule.key, { jobs: s.remaining, tokens: s.tokens, slots: s.lane.slots }]),
+  );
   const granted = new Map<string, number>();
   const picked: LeaseCandidate[] = [];
   for (const { c } of ranked) {
     if (picked.length >= limit) break;
     const applying = admission.states.filter((s) => ruleApplies(s.rule.scope, c));
-    if (applying.some((s) => (remaining.get(s.rule.key) ?? 0) < 1)) continue;
-    for (const s of applying) {
-      remaining.set(s.rule.key, (remaining.get(s.rule.key) ?? 0) - 1);
-      granted.set(s.rule.key, (granted.get(s.rule.key) ?? 0) + 1);
+    const backfill = c.lane === 'backfill';
+    const allows = (s: RuleState): boolean => {
+      const l = left.get(s.rule.key);
+      if (l === undefined || l.jobs < 1) return false;
+      return !backfill || backfillAllowed(l.jobs, l.tokens, { reserve: s.lane.reserve, slots: l.slots }) >= 1;
+    };
+    if (!applying.every(allows)) continue;
+    for (const { rule } of applying) {
+      const l = left.get(rule.key);
+      if (l === undefined) continue;
+      l.jobs -= 1;
+      if (l.tokens !== null) l.tokens -= 1;
+      if (backfill) l.slots -= 1;
+      granted.set(rule.key, (granted.get(rule.key) ?? 0) + 1);
     }
     picked.push(c);
   }
@@ -153,6 +233,8 @@ function limitName(rule: LimitRule): string {
       return `source ${rule.origin.sourceId}`;
     case 'throttle':
       return `throttle ${rule.origin.throttleId} (${scopeInWords(rule)})`;
+    case 'circuit':
+      return `circuit breaker ${rule.origin.breakerId} (${scopeInWords(rule)})`;
   }
 }
 
@@ -174,6 +256,16 @@ function originDetails(rule: LimitRule): Record<string, JsonValue> {
         ticket: o.ticket,
         createdBy: o.createdBy,
       };
+    case 'circuit':
+      return {
+        limit: 'circuit',
+        breakerId: o.breakerId,
+        sourceId: rule.scope.sourceId,
+        jobType: rule.scope.jobType,
+        state: o.state,
+        openUntil: o.openUntil,
+        probeLeases: o.probeLeases,
+      };
   }
 }
 
@@ -188,6 +280,7 @@ const CODES: Record<
   quota: { pause: 'QUOTA_PAUSED', rate: 'QUOTA_RATE_LIMIT', concurrency: 'QUOTA_ACTIVE_LIMIT' },
   source: { pause: 'SOURCE_PAUSED', rate: 'SOURCE_RATE_LIMIT', concurrency: 'SOURCE_CONCURRENCY_LIMIT' },
   throttle: { pause: 'THROTTLED', rate: 'THROTTLED', concurrency: 'THROTTLED' },
+  circuit: { pause: 'CIRCUIT_OPEN', rate: 'CIRCUIT_OPEN', concurrency: 'CIRCUIT_HALF_OPEN' },
 };
 
 function throttleSuffix(rule: LimitRule, nowMs: number): string {
@@ -204,6 +297,7 @@ function holdsOf(state: RuleState, nowMs: number): JobCondition[] {
   const details = originDetails(rule);
   const expiresAt = rule.origin.kind === 'throttle' ? rule.origin.expiresAt : undefined;
   const conditions: JobCondition[] = [];
+  if (rule.origin.kind === 'circuit') return circuitHolds(state, rule.origin, details, now);
   if (rule.pause !== null) {
     const p = rule.pause;
     const who =
@@ -262,13 +356,68 @@ function holdsOf(state: RuleState, nowMs: number): JobCondition[] {
   return conditions;
 }
 
+/** The conditions of a breaker that is not closed: open until a time, or half-open with its probes busy. */
+function circuitHolds(
+  state: RuleState,
+  origin: Extract<LimitRule['origin'], { kind: 'circuit' }>,
+  details: Record<string, JsonValue>,
+  now: string,
+): JobCondition[] {
+  const name = limitName(state.rule);
+  if (origin.state === 'open') {
+    const until = origin.openUntil ?? now;
+    return [
+      {
+        code: 'CIRCUIT_OPEN',
+        message: `${name} is open until ${instantInWords(until, now)}: too many attempts in its scope failed`,
+        until,
+        details: { ...details, effect: 'pause', openedAt: state.rule.pause?.at ?? null },
+      },
+    ];
+  }
+  return [
+    {
+      code: 'CIRCUIT_HALF_OPEN',
+      message: `${name} is half-open: ${state.inFlight ?? 0}/${origin.probeLeases} probe job(s) running; the others wait for their outcome`,
+      details: {
+        ...details,
+        effect: 'concurrency',
+        inFlight: state.inFlight,
+        maxConcurrent: origin.probeLeases,
+      },
+    },
+  ];
+}
+
 /**
  * The limits holding `queue` now, in words and codes: for each limit that allows no job of it, whether it
  * is paused, at its concurrency cap or out of tokens (and when the next token comes). Empty when every
  * applicable limit allows at least one job.
  */
-export function queueHolds(admission: Admission, queue: QueueKey): JobCondition[] {
-  return admission.states
-    .filter((s) => s.remaining < 1 && ruleApplies(s.rule.scope, queue))
-    .flatMap((s) => holdsOf(s, admission.nowMs));
+export function queueHolds(admission: Admission, queue: QueueKey, lane: JobLane = 'live'): JobCondition[] {
+  const applying = admission.states.filter((s) => ruleApplies(s.rule.scope, queue));
+  const held = applying.filter((s) => s.remaining < 1).flatMap((s) => holdsOf(s, admission.nowMs));
+  if (lane === 'live') return held;
+  return [...held, ...applying.filter((s) => s.remaining >= 1 && s.backfillRemaining < 1).map(laneHold)];
+}
+
+/** A backfill job held by the lane's part of a limit that live jobs could still use. */
+function laneHold(state: RuleState): JobCondition {
+  const { rule, lane } = state;
+  const byTokens = state.tokens !== null && Math.floor(state.tokens - lane.reserve) < 1;
+  const message = byTokens
+    ? `${limitName(rule)}: the backfill lane may not draw the bucket below the ${lane.reserve} token(s) kept for live traffic`
+    : `${limitName(rule)}: the backfill lane holds its share of the concurrency cap (${state.backfillInFlight ?? 0} backfill job(s) in flight)`;
+  return {
+    code: 'BACKFILL_LANE_LIMIT',
+    message,
+    details: {
+      ...originDetails(rule),
+      effect: byTokens ? 'rate' : 'concurrency',
+      reservedTokens: lane.reserve,
+      tokens: state.tokens === null ? null : Math.round(state.tokens * 1000) / 1000,
+      backfillInFlight: state.backfillInFlight,
+      maxConcurrent: rule.maxConcurrent,
+    },
+  };
 }

@@ -556,3 +556,50 @@ describe('AuthorityService.grantToken: failures', () => {
     await expect(service.grantToken(credentials({ grant_type: 'password' }), 'corr-1')).rejects.toBe(failure);
   });
 });
+
+describe('AuthorityService.grantToken: pool tokens (tenant *)', () => {
+  const poolClient = (allowedTenants: readonly string[] = ['*']) =>
+    oauthClient({ allowedTenants, allowedScopes: ['orch:worker', 'orch:read'] });
+
+  it('grants a client allowed * a worker-only token for *, recorded in the Authority’s chain', async () => {
+    const { service, only, issuer } = setup([poolClient()]);
+    const response = await service.grantToken(credentials({ scope: 'orch:worker', tenant: '*' }), 'c');
+    expect(response).toMatchObject({ tenant: '*', scope: 'orch:worker' });
+    expect(issuer.issued[0]).toMatchObject({ tenant: '*', scope: 'orch:worker' });
+    expect(only()).toMatchObject({
+      tenantId: AUTHORITY_TENANT,
+      record: { action: 'token.grant', after: { outcome: 'granted', tenant: '*', scopes: ['orch:worker'] } },
+    });
+  });
+
+  it('refuses any other scope with tenant * as invalid_scope, recorded in the Authority’s chain', async () => {
+    for (const scope of ['orch:read', 'orch:worker orch:read']) {
+      const { service, only, issuer } = setup([poolClient()]);
+      const error = await refusal(service.grantToken(credentials({ scope, tenant: '*' }), 'c'));
+      expect(error.error).toBe('invalid_scope');
+      expect(error.message).toBe(
+        'a pool token (tenant *) carries orch:worker only: ask for another scope with a tenant',
+      );
+      expect(issuer.issued).toEqual([]);
+      expect(only()).toMatchObject({
+        tenantId: AUTHORITY_TENANT,
+        record: { action: 'token.refuse', after: { error: 'invalid_scope', tenant: '*' } },
+      });
+    }
+  });
+
+  it('refuses tenant * to a client not allowed every tenant with invalid_target', async () => {
+    const { service, only } = setup([poolClient(['t1', 't2'])]);
+    const error = await refusal(service.grantToken(credentials({ scope: 'orch:worker', tenant: '*' }), 'c'));
+    expect(error.error).toBe('invalid_target');
+    expect(error.message).toBe(
+      'client console may not request pool tokens (tenant *): it is not allowed every tenant',
+    );
+    expect(only().tenantId).toBe(AUTHORITY_TENANT);
+  });
+
+  it('never picks * for a request that names no tenant', async () => {
+    const { service } = setup([poolClient()], undefined, { ...OPTIONS, defaultTenant: 't1' });
+    expect((await service.grantToken(credentials({ scope: 'orch:worker' }), 'c')).tenant).toBe('t1');
+  });
+});

@@ -73,7 +73,8 @@ const AFTER_FIELDS: readonly (readonly [GrantMetadataField, string])[] = [
  * The built-in token service (SPEC §3): OAuth 2.0 client credentials. Every grant and every refusal is
  * recorded in an audit trail — a grant in the chain of the tenant the token is for, a refusal there too
  * when the client authenticated and may use that tenant, otherwise in the {@link AUTHORITY_TENANT} chain.
- * Secrets are never recorded.
+ * A pool worker's token (tenant `*`) is recorded in the {@link AUTHORITY_TENANT} chain, granted or
+ * refused. Secrets are never recorded.
  */
 export class AuthorityService {
   readonly #deps: AuthorityServiceDeps;
@@ -133,6 +134,7 @@ export class AuthorityService {
         `tenant is required: client ${client.clientId} may use several`,
       );
     }
+    if (tenant === ANY_TENANT) return poolTenantFor(client, grant);
     if (!clientAllowsTenant(client, tenant)) {
       throw new OAuthError(
         'invalid_target',
@@ -165,7 +167,7 @@ export class AuthorityService {
       ...grant.metadata,
     };
     const token = await this.#deps.issuer.issue(claims);
-    await this.#deps.audit.forTenant(tenant).appendAuditEntry(
+    await this.#deps.audit.forTenant(auditTenantOf(tenant)).appendAuditEntry(
       grantRecord({
         clientId: client.clientId,
         grant,
@@ -194,7 +196,7 @@ export class AuthorityService {
       client?.clientId ?? (claimedId !== undefined && isClientId(claimedId) ? claimedId : null);
     const tenant =
       client !== null && summary.tenant !== undefined && clientAllowsTenant(client, summary.tenant)
-        ? summary.tenant
+        ? auditTenantOf(summary.tenant)
         : AUTHORITY_TENANT;
     const after: Record<string, JsonValue> = {
       outcome: 'refused',
@@ -208,6 +210,38 @@ export class AuthorityService {
       .forTenant(tenant)
       .appendAuditEntry(grantRecord({ clientId, grant: summary, correlationId, after, refused: true }));
   }
+}
+
+/** The only scope a pool token (tenant `*`) may carry: it leases and acts on leases, nothing else. */
+const POOL_TOKEN_SCOPE: Scope = 'orch:worker';
+
+/**
+ * The tenant `*` of a pool worker's token (decision 0016 §6), for a client allowed `*` that asks for
+ * `orch:worker` alone: a token that reads or changes anything could do so in every tenant.
+ * @throws OAuthError `invalid_target` (the client is not allowed `*`), `invalid_scope` (other scopes)
+ */
+function poolTenantFor(client: OAuthClient, grant: RequestedGrant): string {
+  if (!client.allowedTenants.includes(ANY_TENANT)) {
+    throw new OAuthError(
+      'invalid_target',
+      `client ${client.clientId} may not request pool tokens (tenant *): it is not allowed every tenant`,
+    );
+  }
+  if (grant.scopes.length !== 1 || grant.scopes[0] !== POOL_TOKEN_SCOPE) {
+    throw new OAuthError(
+      'invalid_scope',
+      `a pool token (tenant *) carries ${POOL_TOKEN_SCOPE} only: ask for another scope with a tenant`,
+    );
+  }
+  return ANY_TENANT;
+}
+
+/**
+ * The chain a grant or refusal for `tenant` is recorded in: the tenant's own, except for a pool token,
+ * which belongs to no one tenant and goes to the {@link AUTHORITY_TENANT} chain (with client changes).
+ */
+function auditTenantOf(tenant: string): string {
+  return tenant === ANY_TENANT ? AUTHORITY_TENANT : tenant;
 }
 
 function grantRecord(params: {

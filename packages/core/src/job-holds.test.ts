@@ -48,6 +48,7 @@ function facts(overrides: Partial<JobHoldFacts> = {}): JobHoldFacts {
     source: null,
     backfill: null,
     limits: null,
+    lane: 'live',
     queueAhead: null,
     ...overrides,
   };
@@ -321,6 +322,9 @@ describe('explainJob', () => {
       'SOURCE_CONCURRENCY_LIMIT',
       'SOURCE_RATE_LIMIT',
       'THROTTLED',
+      'CIRCUIT_OPEN',
+      'CIRCUIT_HALF_OPEN',
+      'BACKFILL_LANE_LIMIT',
       'HELD',
       'READY',
       'LEASED',

@@ -1,4 +1,4 @@
-import { queueHolds, type Admission } from './admission.js';
+import { queueHolds, type Admission, type JobLane } from './admission.js';
 import type { JsonValue } from './canonical-json.js';
 import type { Job } from './job.js';
 import type { JobStatus } from './job-state.js';
@@ -22,6 +22,9 @@ export const JOB_CONDITION_CODES = [
   'SOURCE_CONCURRENCY_LIMIT',
   'SOURCE_RATE_LIMIT',
   'THROTTLED',
+  'CIRCUIT_OPEN',
+  'CIRCUIT_HALF_OPEN',
+  'BACKFILL_LANE_LIMIT',
   'HELD',
   'READY',
   'LEASED',
@@ -104,6 +107,8 @@ export interface JobHoldFacts {
    * reads (docs/decisions/0016-admission-and-limits.md); `null` when the job is not pending.
    */
   readonly limits: Admission | null;
+  /** The job's lane: a backfill job is also held by the backfill lane's part of each limit. */
+  readonly lane: JobLane;
   /** Set for a pending job that nothing holds; `null` otherwise. */
   readonly queueAhead: QueueAhead | null;
 }
@@ -208,7 +213,7 @@ function backfillState(job: Job, facts: JobHoldFacts): JobCondition[] {
 
 function limits(job: Job, facts: JobHoldFacts): JobCondition[] {
   if (job.status !== 'pending' || facts.limits === null) return [];
-  return queueHolds(facts.limits, { jobType: job.jobType, sourceId: job.sourceId });
+  return queueHolds(facts.limits, { jobType: job.jobType, sourceId: job.sourceId }, facts.lane);
 }
 
 const EXPLAINED_HOLDS: readonly JobConditionCode[] = ['SOURCE_PAUSED', 'SOURCE_DISABLED', 'BACKFILL_PAUSED'];
@@ -298,7 +303,13 @@ function terminal(job: Job, facts: JobHoldFacts): JobCondition[] {
  * The conditions that can hold an unstarted job, in the order they are reported: its own (parents, time),
  * its source and backfill, then the limits of its queue (quotas, source limits, throttles).
  */
-const HOLD_EVALUATORS: readonly Evaluator[] = [dependencies, eligibleTime, sourceState, backfillState, limits];
+const HOLD_EVALUATORS: readonly Evaluator[] = [
+  dependencies,
+  eligibleTime,
+  sourceState,
+  backfillState,
+  limits,
+];
 
 /**
  * Why a job is (not) running, from the job and a snapshot of the facts that hold it. Pure: the same

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS, retryDelaySchedule, type RetryPolicy } from './backoff.js';
+import type { CircuitStateChange } from './circuit-breaker.js';
 import type { JsonValue } from './canonical-json.js';
 import { OrchestratorError, type FieldError } from './errors.js';
 import type { Actor, Job, JobArtifact, JobFailure } from './job.js';
@@ -22,6 +23,7 @@ import type {
   LeaseState,
   NewArtifact,
   NewJob,
+  PoolLeaseParams,
   TenantJobStore,
 } from './job-store.js';
 import { toNewJob, type JobSubmission } from './job-submission.js';
@@ -203,6 +205,12 @@ class FakeJobStore implements JobStore {
     return this.answerShort ? answers.slice(1) : answers;
   }
 
+  leaseAcrossTenants(params: PoolLeaseParams): Promise<LeasedJob[]> {
+    this.calls.push({ tenantId: null, method: 'leaseAcrossTenants', params });
+    const lease = { leaseId: 'lease-p', fencingToken: 1, leaseUntil: NOW, workerId: params.workerId };
+    return Promise.resolve([{ job: fakeJob({ tenantId: 'acme', status: 'leased', lease }), lease }]);
+  }
+
   reapExpiredLeases(params: { readonly limit: number; readonly retryDelaysMs: readonly number[] }) {
     this.calls.push({ tenantId: null, method: 'reapExpiredLeases', params });
     return Promise.resolve([
@@ -212,6 +220,11 @@ class FakeJobStore implements JobStore {
 
   queueDepths(): Promise<QueueDepth[]> {
     this.calls.push({ tenantId: null, method: 'queueDepths', params: null });
+    return Promise.resolve([]);
+  }
+
+  evaluateCircuitBreakers(params: { readonly limit: number }): Promise<CircuitStateChange[]> {
+    this.calls.push({ tenantId: null, method: 'evaluateCircuitBreakers', params });
     return Promise.resolve([]);
   }
 
@@ -306,6 +319,8 @@ describe('JobService options', () => {
       maxLeaseDurationMs: 3_600_000,
       maxLeaseBatch: 100,
       maxPayloadBytes: 1_048_576,
+      backfillLaneShare: 0.25,
+      tenantWeights: {},
     });
     expect(setup().service.options).toEqual(DEFAULT_JOB_SERVICE_OPTIONS);
   });
@@ -644,6 +659,7 @@ describe('JobService.leaseJobs', () => {
       limit: 1,
       leaseDurationMs: 30_000,
       workerId: 'w1',
+      backfillLaneShare: 0.25,
     });
     expect(leased[0]!.lease.workerId).toBe('w1');
   });
@@ -661,7 +677,34 @@ describe('JobService.leaseJobs', () => {
       limit: 25,
       leaseDurationMs: 120_000,
       workerId: 'w2',
+      backfillLaneShare: 0.25,
     });
+  });
+
+  it('leases across tenants for a pool worker (tenant *), with the tenants’ weights', async () => {
+    const { store, service } = setup({ tenantWeights: { acme: 3 } });
+    const leased = await service.leaseJobs({ ...CTX, tenantId: '*' }, { workerId: 'w', jobTypes: ['a'] });
+    expect(store.only('leaseAcrossTenants', null)).toEqual({
+      jobTypes: ['a'],
+      limit: 1,
+      leaseDurationMs: 30_000,
+      workerId: 'w',
+      backfillLaneShare: 0.25,
+      tenantWeights: { acme: 3 },
+    });
+    expect(store.tenantsAsked).toEqual([]);
+    expect(leased[0]!.job.tenantId).toBe('acme');
+  });
+
+  it('runs nothing else for the pool tenant *', async () => {
+    const { store, service } = setup();
+    const pool = { ...CTX, tenantId: '*' };
+    const error = await rejection(service.heartbeat(pool, { leaseId: 'l', fencingToken: 1 }));
+    expect(error.code).toBe('FORBIDDEN');
+    await expect(service.submitJobs(pool, [{ jobType: 'scan' }], { batch: false })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    expect(store.tenantsAsked).toEqual([]);
   });
 
   it('uses the service’s default lease duration', async () => {

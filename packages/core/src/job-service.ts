@@ -1,3 +1,4 @@
+import { DEFAULT_BACKFILL_LANE_SHARE } from './admission.js';
 import { auditMetadataOf } from './audit-entry.js';
 import { DEFAULT_RETRY_POLICY, retryDelaySchedule, type RetryPolicy } from './backoff.js';
 import { canonicalJson, isSha256Digest, type JsonValue } from './canonical-json.js';
@@ -29,6 +30,8 @@ import type {
 import { checkJobSubmission, JOB_LIMITS, toNewJob, type JobSubmission } from './job-submission.js';
 import { resolveDependencyRefs } from './job-dependency-refs.js';
 import { checkBatchSize, settleBatch } from './lease-batch.js';
+import { ANY_TENANT } from './oauth-client.js';
+import type { TenantWeights } from './pool-fairness.js';
 import type { Ids } from './ports.js';
 import type { RequestContext } from './request-context.js';
 
@@ -42,6 +45,10 @@ export interface JobServiceOptions {
   readonly maxLeaseBatch: number;
   /** Largest payload of one job, in bytes of its canonical JSON. */
   readonly maxPayloadBytes: number;
+  /** The backfill lane's share of each limit, in (0, 1] (decision 0016). */
+  readonly backfillLaneShare: number;
+  /** Each tenant's weight when a pool worker's lease is dealt across tenants; 1 for a tenant not named. */
+  readonly tenantWeights: TenantWeights;
 }
 
 /** The defaults: 30 s leases (1 s – 1 h), up to 100 jobs a lease call, 3 attempts. */
@@ -53,6 +60,8 @@ export const DEFAULT_JOB_SERVICE_OPTIONS: JobServiceOptions = {
   maxLeaseDurationMs: 3_600_000,
   maxLeaseBatch: 100,
   maxPayloadBytes: 1_048_576,
+  backfillLaneShare: DEFAULT_BACKFILL_LANE_SHARE,
+  tenantWeights: {},
 };
 
 /** A worker's lease request. */
@@ -103,7 +112,17 @@ export class JobService {
     return this.#options;
   }
 
+  /**
+   * The ledger of the context's tenant. The pool tenant `*` of a pool worker's token has none: only
+   * {@link JobService.leaseJobs} runs for it (the request hook gives every other call a real tenant).
+   */
   #tenant(ctx: RequestContext): TenantJobStore {
+    if (ctx.tenantId === ANY_TENANT) {
+      throw new OrchestratorError(
+        'FORBIDDEN',
+        'a pool token (tenant *) may only lease jobs and act on leases',
+      );
+    }
     return this.#store.forTenant(ctx.tenantId);
   }
 
@@ -159,7 +178,8 @@ export class JobService {
   }
 
   /**
-   * Leases eligible jobs for a worker.
+   * Leases eligible jobs for a worker: of the context's tenant, or for a pool worker (tenant `*`) of every
+   * tenant with ready work, dealt fairly across them (`JobStore.leaseAcrossTenants`).
    * @throws OrchestratorError `VALIDATION_FAILED` for a bad limit, duration or job type list
    */
   async leaseJobs(ctx: RequestContext, request: LeaseRequest): Promise<LeasedJob[]> {
@@ -185,12 +205,17 @@ export class JobService {
     }
     if (errors.length > 0) throw validationError(errors);
     const startedAt = performance.now();
-    const leased = await this.#tenant(ctx).leaseJobs({
+    const params = {
       jobTypes: request.jobTypes,
       limit,
       leaseDurationMs,
       workerId: request.workerId,
-    });
+      backfillLaneShare: o.backfillLaneShare,
+    };
+    const leased =
+      ctx.tenantId === ANY_TENANT
+        ? await this.#store.leaseAcrossTenants({ ...params, tenantWeights: o.tenantWeights })
+        : await this.#tenant(ctx).leaseJobs(params);
     this.#metrics.leaseGrantTimed((performance.now() - startedAt) / 1000);
     if (leased.length > 0) this.#metrics.jobsLeased(leased.map(leaseGrantOf));
     return leased;

@@ -1,4 +1,5 @@
 import type { AuditMetadata } from './audit-entry.js';
+import type { CircuitStateChange } from './circuit-breaker.js';
 import type { JsonValue } from './canonical-json.js';
 import type {
   Actor,
@@ -15,6 +16,7 @@ import type { JobGraph } from './job-dag.js';
 import type { JobHoldFacts } from './job-holds.js';
 import type { JobStatus } from './job-state.js';
 import type { OrchestratorError } from './errors.js';
+import type { TenantWeights } from './pool-fairness.js';
 import type { QueueDepth } from './queue-depth.js';
 
 /** A job ready to be written: validated and completed by the job service. */
@@ -239,7 +241,8 @@ export interface TenantJobStore {
     readonly audit?: AuditMetadata;
   }): Promise<CreatedJob>;
   /**
-   * Leases up to `limit` eligible pending jobs of the given types, highest priority first, FIFO within a
+   * Leases up to `limit` eligible pending jobs of the given types, highest priority aged by the wait first
+   * (one level per minute eligible, decision 0016 §5), FIFO within a
    * priority, skipping rows another transaction holds. Empty when nothing is eligible.
    */
   leaseJobs(params: {
@@ -247,6 +250,11 @@ export interface TenantJobStore {
     readonly limit: number;
     readonly leaseDurationMs: number;
     readonly workerId: string;
+    /**
+     * The backfill lane's share of each limit of the tenant, in (0, 1] (default
+     * `DEFAULT_BACKFILL_LANE_SHARE`); see docs/decisions/0016-admission-and-limits.md.
+     */
+    readonly backfillLaneShare?: number;
   }): Promise<LeasedJob[]>;
   /**
    * Extends a lease (and marks the job running on the first call).
@@ -297,11 +305,12 @@ export interface TenantJobStore {
   /**
    * A job and the facts that hold it (parents not yet succeeded, its source, its held marker, the ready
    * jobs of its type ahead of it up to `maxQueueAhead`), read in one statement with the database clock,
-   * for `explainJob`. `null` when the job does not exist.
+   * for `explainJob`, and the tenant's limits evaluated as the lease grant evaluates them (with
+   * `backfillLaneShare`, default `DEFAULT_BACKFILL_LANE_SHARE`). `null` when the job does not exist.
    */
   readJobHoldFacts(
     jobId: string,
-    options: { readonly maxQueueAhead: number },
+    options: { readonly maxQueueAhead: number; readonly backfillLaneShare?: number },
   ): Promise<{ readonly job: Job; readonly facts: JobHoldFacts } | null>;
 }
 
@@ -313,10 +322,29 @@ export interface ReapedLease {
   readonly disposition: CompletionDisposition;
 }
 
+/** A pool worker's lease request: jobs of any tenant (decision 0016 §6). */
+export interface PoolLeaseParams {
+  readonly jobTypes: readonly string[];
+  readonly limit: number;
+  readonly leaseDurationMs: number;
+  readonly workerId: string;
+  /** The backfill lane's share of each limit of each tenant (see {@link TenantJobStore.leaseJobs}). */
+  readonly backfillLaneShare?: number;
+  /** Each tenant's weight in the dealing (`fairness.tenantWeights`); 1 for a tenant not named. */
+  readonly tenantWeights?: TenantWeights;
+}
+
 /** The job ledger port. */
 export interface JobStore {
   /** The operations of one tenant. */
   forTenant(tenantId: string): TenantJobStore;
+  /**
+   * Leases up to `limit` jobs of the given types across every tenant with ready work, dealt by
+   * `dealAcrossTenants` (weighted, a rotating cursor, the rest of a tenant that ran dry to the others),
+   * each tenant's part leased by its {@link TenantJobStore.leaseJobs} under its own limits. Each leased job
+   * carries its `tenantId`. Empty when nothing is eligible.
+   */
+  leaseAcrossTenants(params: PoolLeaseParams): Promise<LeasedJob[]>;
   /**
    * Turns up to `limit` lapsed leases (all tenants) into failed attempts of type `timed_out`: retried with
    * back-off, or dead-lettered when exhausted; a job whose cancel was requested ends `canceled`. A job that
@@ -326,6 +354,11 @@ export interface JobStore {
     readonly limit: number;
     readonly retryDelaysMs: readonly number[];
   }): Promise<ReapedLease[]>;
+  /**
+   * Evaluates up to `limit` circuit breakers (all tenants) that may change state, and writes each
+   * transition with its `circuit.*` event (decision 0016 §7). Safe in every replica.
+   */
+  evaluateCircuitBreakers(params: { readonly limit: number }): Promise<CircuitStateChange[]>;
   /**
    * Calls `listener` when jobs may have become eligible (submitted, retried, released), possibly from
    * another process sharing the ledger. Returns the unsubscribe function.

@@ -45,7 +45,8 @@ export const JOB_LIMITS = {
   maxKeyLength: 256,
 } as const;
 
-const JOB_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
+/** The rule of a job type (the ledger's quotas and throttles CHECK the same). */
+export const JOB_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 /** The rule of every identifier a caller names (idempotency keys, correlation, project, source and run ids). */
 export const IDENTIFIER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,255}$/;
 // An ISO-8601 date-time with an explicit offset: `Date.parse` alone also takes non-ISO strings ("1",

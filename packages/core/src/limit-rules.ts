@@ -1,3 +1,4 @@
+import type { CircuitBreaker } from './circuit-breaker.js';
 import { quotaBucket, type Quota } from './quota.js';
 import type { SourceRateLimit } from './source.js';
 import { throttleActive, throttleBucket, type Throttle } from './throttle.js';
@@ -31,6 +32,14 @@ export type LimitOrigin =
       readonly reason: string;
       readonly ticket: string;
       readonly createdBy: string;
+    }
+  | {
+      readonly kind: 'circuit';
+      readonly breakerId: string;
+      /** `half_open` also for an open breaker whose cool-down is over (the evaluator writes it later). */
+      readonly state: 'open' | 'half_open';
+      readonly openUntil: string | null;
+      readonly probeLeases: number;
     };
 
 /**
@@ -60,6 +69,7 @@ export const limitKeys = {
   source: (sourceId: string) => `source:${sourceId}`,
   quota: (jobType: string | null) => `quota:${jobType ?? '*'}`,
   throttle: (throttleId: string) => `throttle:${throttleId}`,
+  circuit: (breakerId: string) => `circuit:${breakerId}`,
 } as const;
 
 function sourceRule(source: SourceLimits): LimitRule | null {
@@ -140,20 +150,52 @@ function throttleRule(throttle: ThrottleLimits): LimitRule {
   };
 }
 
+type BreakerLimits = Pick<
+  CircuitBreaker,
+  'breakerId' | 'sourceId' | 'jobType' | 'state' | 'openUntil' | 'probeLeases' | 'stateChangedAt'
+>;
+
 /**
- * Every limit of a tenant that can hold a job, from its limited sources, its quotas and its throttles
- * (expired and revoked throttles left out), in the order `why` reports them: quotas, sources, throttles.
+ * A breaker that is not closed: open, it leases nothing in its scope until `openUntil`; after that (and
+ * half-open) it lets `probeLeases` jobs run at once. `null` for a closed breaker.
+ */
+function circuitRule(breaker: BreakerLimits, nowMs: number): LimitRule | null {
+  if (breaker.state === 'closed') return null;
+  const open =
+    breaker.state === 'open' && breaker.openUntil !== null && Date.parse(breaker.openUntil) > nowMs;
+  return {
+    key: limitKeys.circuit(breaker.breakerId),
+    scope: { sourceId: breaker.sourceId, jobType: breaker.jobType },
+    origin: {
+      kind: 'circuit',
+      breakerId: breaker.breakerId,
+      state: open ? 'open' : 'half_open',
+      openUntil: open ? breaker.openUntil : null,
+      probeLeases: breaker.probeLeases,
+    },
+    pause: open ? { by: null, at: breaker.stateChangedAt, reason: null, ticket: null } : null,
+    bucket: null,
+    maxConcurrent: open ? null : breaker.probeLeases,
+  };
+}
+
+/**
+ * Every limit of a tenant that can hold a job, from its limited sources, its quotas, its throttles
+ * (expired and revoked throttles left out) and its breakers that are not closed, in the order `why`
+ * reports them: quotas, sources, throttles, breakers.
  */
 export function limitRules(params: {
   readonly sources: readonly SourceLimits[];
   readonly quotas: readonly QuotaLimits[];
   readonly throttles: readonly ThrottleLimits[];
+  readonly breakers?: readonly BreakerLimits[];
   readonly nowMs: number;
 }): LimitRule[] {
   return [
     ...params.quotas.map(quotaRule),
     ...params.sources.flatMap((s) => sourceRule(s) ?? []),
     ...params.throttles.filter((t) => throttleActive(t, params.nowMs)).map(throttleRule),
+    ...(params.breakers ?? []).flatMap((b) => circuitRule(b, params.nowMs) ?? []),
   ];
 }
 

@@ -27,6 +27,11 @@ export interface RequestContext {
    */
   readonly backfill?: OperatorMetadata;
   /**
+   * The reason and ticket of quota actions: the token's `quota_reason` / `quota_ticket` claims
+   * (`orch:quota` is granted only with a reason). Quota actions record them as the operator's.
+   */
+  readonly quota?: OperatorMetadata;
+  /**
    * The W3C trace context the work this request causes belongs to: the server's span of the request
    * when it traces, else the request's own valid `traceparent`. Jobs the request creates keep it.
    */

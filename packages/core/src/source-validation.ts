@@ -10,6 +10,7 @@ export const SOURCE_LIMITS = {
   maxDescriptionLength: 2048,
   maxBurst: 1_000_000,
   maxRefillPerSecond: 100_000,
+  maxConcurrent: 1_000_000,
 } as const;
 
 /** A source type: lower case, `concelier`, `excititor`, `scheduler`, `export`, `policy` or any other. */
@@ -23,6 +24,8 @@ export interface SourceRegistration {
   readonly description?: string | null;
   /** Absent or `null`: unlimited. */
   readonly rateLimit?: SourceRateLimit | null;
+  /** The most jobs leased or running at once; absent or `null`: unlimited. */
+  readonly maxConcurrent?: number | null;
 }
 
 /** What an update may change; an absent field stays, `null` clears it. */
@@ -31,6 +34,7 @@ export interface SourcePatch {
   readonly displayName?: string | null;
   readonly description?: string | null;
   readonly rateLimit?: SourceRateLimit | null;
+  readonly maxConcurrent?: number | null;
 }
 
 /** Why a source is paused. */
@@ -56,6 +60,15 @@ function checkPatchFields(input: SourcePatch, errors: FieldError[]): void {
   }
   if (input.rateLimit !== undefined && input.rateLimit !== null) {
     errors.push(...checkRateLimit(input.rateLimit));
+  }
+  if (input.maxConcurrent !== undefined && input.maxConcurrent !== null) {
+    const n = input.maxConcurrent;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > SOURCE_LIMITS.maxConcurrent) {
+      errors.push({
+        path: 'maxConcurrent',
+        message: `must be an integer from 1 to ${SOURCE_LIMITS.maxConcurrent}, or null (unlimited)`,
+      });
+    }
   }
 }
 
@@ -99,7 +112,7 @@ export function checkSourceRegistration(input: SourceRegistration): FieldError[]
 /** Field errors of an update; an update that names no field is refused too. */
 export function checkSourcePatch(input: SourcePatch): FieldError[] {
   const errors: FieldError[] = [];
-  const named = ['sourceType', 'displayName', 'description', 'rateLimit'] as const;
+  const named = ['sourceType', 'displayName', 'description', 'rateLimit', 'maxConcurrent'] as const;
   if (named.every((field) => input[field] === undefined)) {
     errors.push({ path: 'body', message: `must name at least one of ${named.join(', ')}` });
   }
@@ -129,7 +142,8 @@ export function assertNoFieldErrors(errors: readonly FieldError[]): void {
 
 /**
  * The digest of a registration: an `Idempotency-Key` reused with another registration conflicts. Absent
- * and `null` optional fields count the same.
+ * and `null` optional fields count the same. `maxConcurrent` enters only when set, so the digests of
+ * registrations made before it existed stay what they were.
  */
 export function sourceRegistrationDigest(input: SourceRegistration): string {
   return sha256Digest(
@@ -142,6 +156,9 @@ export function sourceRegistrationDigest(input: SourceRegistration): string {
         input.rateLimit === undefined || input.rateLimit === null
           ? null
           : { burst: input.rateLimit.burst, refillPerSecond: input.rateLimit.refillPerSecond },
+      ...(input.maxConcurrent === undefined || input.maxConcurrent === null
+        ? {}
+        : { maxConcurrent: input.maxConcurrent }),
     }),
   );
 }

@@ -30,6 +30,11 @@ export interface Source {
   readonly pausedAt: string | null;
   /** `null`: unlimited. */
   readonly rateLimit: SourceRateLimit | null;
+  /**
+   * The most jobs of the source leased or running at once, 1 to 1,000,000; `null`: unlimited. Counted at
+   * the lease grant under the source's limit lock (docs/decisions/0016-admission-and-limits.md).
+   */
+  readonly maxConcurrent: number | null;
   /** Grows by one with every change: the ETag of optimistic updates. */
   readonly version: number;
   readonly createdAt: string;
@@ -65,6 +70,7 @@ export function sourceAuditState(source: Source): AuditState {
       source.rateLimit === null
         ? null
         : { burst: source.rateLimit.burst, refillPerSecond: source.rateLimit.refillPerSecond },
+    maxConcurrent: source.maxConcurrent,
     version: source.version,
   };
 }

@@ -41,12 +41,13 @@ function context(overrides: Partial<RequestContext> = {}): RequestContext {
 }
 
 describe('requestContextFromToken', () => {
-  it('takes the tenant, the actor and the operator’s reason and ticket from the token', () => {
+  it('takes the tenant, the actor and the operator’s (and quota) reason and ticket from the token', () => {
     expect(requestContextFromToken(TOKEN, REQUEST)).toEqual({
       tenantId: 't1',
       actor: { subject: 'console', clientId: 'console', scopes: ['orch:read', 'orch:operate'] },
       correlationId: 'corr-1',
       operator: { reason: 'maintenance window', ticket: 'OPS-1' },
+      quota: { reason: 'load' },
     });
   });
 
@@ -78,6 +79,7 @@ describe('requestContextFromToken', () => {
     ).toEqual({ ticket: 'OPS-9' });
     const none = requestContextFromToken({ ...TOKEN, metadata: { quota_reason: 'load' } }, REQUEST);
     expect(none).not.toHaveProperty('operator');
+    expect(none.quota).toEqual({ reason: 'load' });
     expect(requestContextFromToken({ ...TOKEN, metadata: {} }, REQUEST)).not.toHaveProperty('operator');
   });
 
@@ -139,7 +141,7 @@ describe('requireOperatorMetadata', () => {
   };
 
   it('asks nothing of the scopes that are not operator actions', () => {
-    const others: Scope[] = ['orch:read', 'orch:submit', 'orch:worker', 'orch:quota'];
+    const others: Scope[] = ['orch:read', 'orch:submit', 'orch:worker'];
     for (const scope of others)
       expect(() => {
         requireOperatorMetadata(context(), scope);
@@ -166,6 +168,26 @@ describe('requireOperatorMetadata', () => {
     }).not.toThrow();
     expect(() => {
       requireOperatorMetadata(context({ requestOperator: { reason: 'r', ticket: 't' } }), 'orch:backfill');
+    }).not.toThrow();
+  });
+
+  it('asks a quota action for a reason (the token’s quota_reason or the header), never a ticket', () => {
+    const operatorOnly = context({ operator: { reason: 'r', ticket: 't' }, quota: { ticket: 'CAP-1' } });
+    const error = orchestratorFailure(() => {
+      requireOperatorMetadata(operatorOnly, 'orch:quota');
+    });
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.details?.['errors']).toEqual([
+      {
+        path: 'header.x-stella-operator-reason',
+        message: 'a quota action needs a reason: the token’s quota_reason or this header',
+      },
+    ]);
+    expect(() => {
+      requireOperatorMetadata(context({ quota: { reason: 'seasonal load' } }), 'orch:quota');
+    }).not.toThrow();
+    expect(() => {
+      requireOperatorMetadata(context({ requestOperator: { reason: 'r' } }), 'orch:quota');
     }).not.toThrow();
   });
 

@@ -1,5 +1,7 @@
 import { OrchestratorError, validationError } from './errors.js';
+import { ANY_TENANT } from './oauth-client.js';
 import type { OperatorMetadata } from './operator-metadata.js';
+import { poolRequestTenant, type PoolRoute } from './pool-access.js';
 import type { RequestContext } from './request-context.js';
 import type { GrantMetadataField, Scope } from './scopes.js';
 
@@ -27,8 +29,10 @@ export interface TokenVerifier {
 
 /**
  * The request context of a request carrying `token`: the token decides the tenant and the actor; a tenant
- * header may only repeat the token's tenant.
- * @throws OrchestratorError `TENANT_MISMATCH` when the header names another tenant
+ * header may only repeat the token's tenant. A pool worker's token (tenant `*`) runs as the tenant
+ * {@link poolRequestTenant} gives for the request's `poolRoute`.
+ * @throws OrchestratorError `TENANT_MISMATCH` when the header names another tenant; for a pool token,
+ *   what {@link poolRequestTenant} throws
  */
 export function requestContextFromToken(
   token: VerifiedToken,
@@ -36,14 +40,18 @@ export function requestContextFromToken(
     readonly tenantHeader: string | undefined;
     readonly correlationId: string;
     readonly requestOperator: OperatorMetadata | undefined;
+    /** What the route lets a pool token do (scope-map.ts); `undefined` for any other route. */
+    readonly poolRoute?: PoolRoute | undefined;
   },
 ): RequestContext {
-  if (request.tenantHeader !== undefined && request.tenantHeader !== token.tenant) {
+  const pool = token.tenant === ANY_TENANT;
+  if (!pool && request.tenantHeader !== undefined && request.tenantHeader !== token.tenant) {
     throw new OrchestratorError(
       'TENANT_MISMATCH',
       `X-Stella-Tenant names ${request.tenantHeader}, but the token is for tenant ${token.tenant}`,
     );
   }
+  const tenantId = pool ? poolRequestTenant(request.poolRoute, request.tenantHeader) : token.tenant;
   const { operator_reason: reason, operator_ticket: ticket } = token.metadata;
   const operator =
     reason === undefined && ticket === undefined
@@ -57,12 +65,21 @@ export function requestContextFromToken(
           ...(backfillReason === undefined ? {} : { reason: backfillReason }),
           ...(backfillTicket === undefined ? {} : { ticket: backfillTicket }),
         };
+  const { quota_reason: quotaReason, quota_ticket: quotaTicket } = token.metadata;
+  const quota =
+    quotaReason === undefined && quotaTicket === undefined
+      ? undefined
+      : {
+          ...(quotaReason === undefined ? {} : { reason: quotaReason }),
+          ...(quotaTicket === undefined ? {} : { ticket: quotaTicket }),
+        };
   return {
-    tenantId: token.tenant,
+    tenantId,
     actor: { subject: token.subject, clientId: token.clientId, scopes: [...token.scopes] },
     correlationId: request.correlationId,
     ...(operator === undefined ? {} : { operator }),
     ...(backfill === undefined ? {} : { backfill }),
+    ...(quota === undefined ? {} : { quota }),
     ...(request.requestOperator === undefined ? {} : { requestOperator: request.requestOperator }),
   };
 }
@@ -86,10 +103,22 @@ const OPERATOR_SCOPES: ReadonlySet<Scope> = new Set(['orch:operate', 'orch:admin
  * Refuses an operator action that carries no reason or no ticket — neither in the token (`operator_reason`,
  * `operator_ticket`; the built-in token service never issues `orch:operate` without them, an external
  * issuer might) nor in the request (`X-Stella-Operator-Reason`, `X-Stella-Operator-Ticket`). For
- * `orch:backfill` the token's claims are `backfill_reason` and `backfill_ticket`.
+ * `orch:backfill` the token's claims are `backfill_reason` and `backfill_ticket`. A quota action
+ * (`orch:quota`) needs a reason only: the token's `quota_reason` or the header; its ticket is optional.
  * @throws OrchestratorError `VALIDATION_FAILED` naming what is missing
  */
 export function requireOperatorMetadata(ctx: RequestContext, scope: Scope): void {
+  if (scope === 'orch:quota') {
+    if ((ctx.requestOperator?.reason ?? ctx.quota?.reason) === undefined) {
+      throw validationError([
+        {
+          path: 'header.x-stella-operator-reason',
+          message: 'a quota action needs a reason: the token’s quota_reason or this header',
+        },
+      ]);
+    }
+    return;
+  }
   if (!OPERATOR_SCOPES.has(scope)) return;
   // A backfill action's reason and ticket are the token's backfill_* claims (or the headers).
   const backfill = scope === 'orch:backfill';

@@ -269,14 +269,19 @@ describe('readRequestedGrant', () => {
   });
 
   it('refuses a malformed tenant', () => {
-    for (const tenant of ['-t1', 't 1', '*', 'x'.repeat(65), 't1\n']) {
+    for (const tenant of ['-t1', 't 1', '**', 't*', 'x'.repeat(65), 't1\n']) {
       expectRefusal(
         () => readRequestedGrant({ scope: 'orch:read', tenant }),
         'invalid_request',
-        'tenant must be 1–64 of A-Z a-z 0-9 . _ - (starting alphanumeric)',
+        'tenant must be 1–64 of A-Z a-z 0-9 . _ - (starting alphanumeric), or * for a pool worker',
       );
     }
     expect(readRequestedGrant({ scope: 'orch:read', tenant: 'x'.repeat(64) }).tenant).toBe('x'.repeat(64));
+  });
+
+  it('reads exactly * as the pool tenant (which scopes it may carry is the Authority’s rule)', () => {
+    expect(readRequestedGrant({ scope: 'orch:worker', tenant: '*' }).tenant).toBe('*');
+    expect(readRequestedGrant({ scope: 'orch:read', tenant: '*' }).tenant).toBe('*');
   });
 
   it('accepts reasons of 256 and tickets of 128 characters, counting code points', () => {
@@ -453,7 +458,7 @@ describe('summarizeRequestedGrant', () => {
     };
     expect(summarizeRequestedGrant(form)).toEqual({
       scopes: ['orch:admin'],
-      tenant: undefined,
+      tenant: '*',
       metadata: {},
     });
   });

@@ -1,5 +1,5 @@
 import { OAuthError } from './oauth-error.js';
-import { isClientId, isTenantId } from './oauth-client.js';
+import { ANY_TENANT, isClientId, isTenantId } from './oauth-client.js';
 import { OPERATOR_METADATA_LIMITS, operatorTextProblem } from './operator-metadata.js';
 import {
   GRANT_METADATA_FIELDS,
@@ -65,14 +65,17 @@ export function readClientAuthentication(input: TokenRequestInput): ClientAuthen
 /** What a token request asks for, once its syntax and the SPEC §3 rules are checked. */
 export interface RequestedGrant {
   readonly scopes: readonly Scope[];
-  /** `undefined` when the request names no tenant. */
+  /**
+   * `undefined` when the request names no tenant; `*` ({@link ANY_TENANT}) asks for a pool worker's token
+   * (decision 0016 §6), which the Authority grants only with `orch:worker` alone.
+   */
   readonly tenant: string | undefined;
   readonly metadata: Readonly<Partial<Record<GrantMetadataField, string>>>;
 }
 
 /**
  * The scopes, tenant and reason/ticket fields of a token request, checked: known scopes, each at most
- * once; a well-formed tenant; reasons of at most 256 and tickets of at most 128 characters without control
+ * once; a well-formed tenant, or exactly `*` (a pool token); reasons of at most 256 and tickets of at most 128 characters without control
  * characters; and the fields each requested scope requires (SPEC §3).
  * @throws OAuthError `invalid_request` or `invalid_scope`
  */
@@ -88,10 +91,10 @@ export function readRequestedGrant(form: Readonly<Record<string, string>>): Requ
   }
   const scopes = [...new Set(names)] as Scope[];
   const tenant = form['tenant'] === '' ? undefined : form['tenant'];
-  if (tenant !== undefined && !isTenantId(tenant)) {
+  if (tenant !== undefined && !isRequestableTenant(tenant)) {
     throw new OAuthError(
       'invalid_request',
-      'tenant must be 1–64 of A-Z a-z 0-9 . _ - (starting alphanumeric)',
+      'tenant must be 1–64 of A-Z a-z 0-9 . _ - (starting alphanumeric), or * for a pool worker',
     );
   }
   const metadata: Partial<Record<GrantMetadataField, string>> = {};
@@ -114,6 +117,11 @@ export function readRequestedGrant(form: Readonly<Record<string, string>>): Requ
   return { scopes, tenant, metadata };
 }
 
+/** A tenant a token may be asked for: a well-formed tenant id, or `*` (the pool of every tenant). */
+function isRequestableTenant(value: string): boolean {
+  return value === ANY_TENANT || isTenantId(value);
+}
+
 /** A value quoted for an error description: at most 64 characters, control characters escaped. */
 function printable(value: string): string {
   const shown = JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
@@ -127,7 +135,7 @@ function printable(value: string): string {
 export function summarizeRequestedGrant(form: Readonly<Record<string, string>>): RequestedGrant {
   const scopes = [...new Set((form['scope'] ?? '').split(' ').filter(isScope))];
   const tenantValue = form['tenant'];
-  const tenant = tenantValue !== undefined && isTenantId(tenantValue) ? tenantValue : undefined;
+  const tenant = tenantValue !== undefined && isRequestableTenant(tenantValue) ? tenantValue : undefined;
   const metadata: Partial<Record<GrantMetadataField, string>> = {};
   for (const field of GRANT_METADATA_FIELDS) {
     const value = form[field];

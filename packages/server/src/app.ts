@@ -25,6 +25,9 @@ import {
   type SourceStore,
   type DeadLetterStore,
   type BackfillStore,
+  type QuotaStore,
+  type ThrottleStore,
+  type CircuitBreakerStore,
 } from '@stella-orch/core';
 import type { TracerProvider } from '@opentelemetry/api';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -48,6 +51,9 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerLeaseRoutes } from './routes/leases.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
+import { registerQuotaRoutes } from './routes/quotas.js';
+import { registerThrottleRoutes } from './routes/throttles.js';
+import { registerCircuitBreakerRoutes } from './routes/circuit-breakers.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerSloRoutes } from './routes/slos.js';
 import { registerSourceRoutes } from './routes/sources.js';
@@ -91,6 +97,12 @@ export interface AppDeps {
   readonly deadLetters: DeadLetterStore;
   /** Backfills and watermarks (on the same ledger as `store`: a backfill's jobs are created with it). */
   readonly backfills: BackfillStore;
+  /** The quotas (on the same ledger as `store`: the lease grant reads them). */
+  readonly quotas: QuotaStore;
+  /** The throttles (on the same ledger as `store`: the lease grant reads them). */
+  readonly throttles: ThrottleStore;
+  /** The circuit breakers (on the same ledger as `store`: the lease grant reads them). */
+  readonly circuitBreakers: CircuitBreakerStore;
   /** The client-secret hasher; scrypt at production cost by default (tests make it cheaper). */
   readonly secrets?: SecretHasher;
   readonly ids?: Ids;
@@ -154,6 +166,7 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
   }
   const metrics = createOrchestratorMetrics(config.metrics, {
     queueDepths: () => store.queueDepths(),
+    circuitBreakerCounts: () => deps.circuitBreakers.breakerCounts(),
     logger: app.log.child({ component: 'metrics' }),
   });
   registerMetricsRoutes(app, { metrics, bearerToken: config.metrics.bearerToken });
@@ -162,6 +175,8 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
     defaultMaxAttempts: config.defaultMaxAttempts,
     retryPolicy: config.retry,
     maxPayloadBytes: config.maxPayloadBytes,
+    backfillLaneShare: config.backfill.laneShare,
+    tenantWeights: config.fairness.tenantWeights,
   };
   const jobs = new JobService({ store, ids, metrics: metrics.jobs }, serviceOptions);
   const deadLetters = new DeadLetterService(
@@ -281,7 +296,12 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
             details: { retryAfterSeconds: limit.retryAfterSeconds },
           });
         }
-        const ctx = resolveRequestContext(request, token);
+        const routeUrl = request.routeOptions.url;
+        const ctx = resolveRequestContext(
+          request,
+          token,
+          routeUrl === undefined ? undefined : routeUrl.slice(API_PREFIX.length),
+        );
         request.orchestratorContext = ctx;
         bindRequestLog(request, ctx);
         // An unknown path (no scope) answers 404 to an authenticated caller; one without a token got 401.
@@ -306,9 +326,12 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
       });
       registerRunRoutes(api, { store, ids });
       registerDagRoutes(api, { store });
-      registerJobWhyRoutes(api, { store });
+      registerJobWhyRoutes(api, { store, backfillLaneShare: config.backfill.laneShare });
       registerDeadLetterRoutes(api, { deadLetters, store });
       registerSourceRoutes(api, { sources: deps.sources });
+      registerQuotaRoutes(api, { quotas: deps.quotas });
+      registerThrottleRoutes(api, { throttles: deps.throttles });
+      registerCircuitBreakerRoutes(api, { circuitBreakers: deps.circuitBreakers });
       registerBackfillRoutes(api, {
         backfills: deps.backfills,
         maxJobs: config.backfill.maxJobs,

@@ -1,4 +1,4 @@
-import { BACKFILL_LIMITS } from '@stella-orch/core';
+import { BACKFILL_LIMITS, DEFAULT_BACKFILL_LANE_SHARE } from '@stella-orch/core';
 import { ConfigError } from './config-error.js';
 
 /** The `backfill` section of the configuration (docs/decisions/0017-backfills-and-watermarks.md). */
@@ -14,7 +14,7 @@ export interface BackfillConfig {
 
 export const DEFAULT_BACKFILL_CONFIG: BackfillConfig = {
   maxJobs: BACKFILL_LIMITS.defaultMaxJobs,
-  laneShare: 0.25,
+  laneShare: DEFAULT_BACKFILL_LANE_SHARE,
 };
 
 const MAX_JOBS_LIMIT = 1_000_000;

@@ -11,6 +11,7 @@ import {
 import { DEFAULT_BACKFILL_CONFIG, validateBackfillConfig, type BackfillConfig } from './backfill-config.js';
 import { ConfigError } from './config-error.js';
 import { DEFAULT_EVENTS_CONFIG, validateEventsConfig, type EventsConfig } from './events-config.js';
+import { DEFAULT_FAIRNESS_CONFIG, validateFairnessConfig, type FairnessConfig } from './fairness-config.js';
 import { DEFAULT_METRICS_CONFIG, validateMetricsConfig, type MetricsConfig } from './metrics-config.js';
 import { DEFAULT_SLO_CONFIG, validateSloConfig, type SloConfig } from './slo-config.js';
 
@@ -34,6 +35,8 @@ export interface OrchestratorConfig {
   readonly maxLeaseWaitMs: number;
   readonly defaultMaxAttempts: number;
   readonly reaperIntervalMs: number;
+  /** Between two evaluations of the circuit breakers of every tenant (decision 0016 §7). */
+  readonly circuitEvaluationIntervalMs: number;
   readonly retry: {
     readonly initialDelayMs: number;
     readonly multiplier: number;
@@ -50,8 +53,10 @@ export interface OrchestratorConfig {
   readonly metrics: MetricsConfig;
   /** The SLO evaluator (burn rates and incident mode). */
   readonly slo: SloConfig;
-  /** Backfills: the most jobs one may create, and the backfill lane's share (not enforced yet). */
+  /** Backfills: the most jobs one may create, and the backfill lane's share of each limit. */
   readonly backfill: BackfillConfig;
+  /** Fair leasing across tenants for pool workers: each tenant's weight. */
+  readonly fairness: FairnessConfig;
 }
 
 /** The defaults: port 8080 on all interfaces, PGlite in `./.stella-orch/data`. */
@@ -68,6 +73,7 @@ export const DEFAULT_CONFIG: OrchestratorConfig = {
   maxLeaseWaitMs: 30_000,
   defaultMaxAttempts: 3,
   reaperIntervalMs: 1_000,
+  circuitEvaluationIntervalMs: 1_000,
   retry: { initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 300_000, jitter: 0.2 },
   authority: DEFAULT_AUTHORITY_CONFIG,
   audit: DEFAULT_AUDIT_CONFIG,
@@ -75,6 +81,7 @@ export const DEFAULT_CONFIG: OrchestratorConfig = {
   metrics: DEFAULT_METRICS_CONFIG,
   slo: DEFAULT_SLO_CONFIG,
   backfill: DEFAULT_BACKFILL_CONFIG,
+  fairness: DEFAULT_FAIRNESS_CONFIG,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -228,6 +235,7 @@ export function validateConfig(raw: Raw): OrchestratorConfig {
     maxLeaseWaitMs: integer(raw, 'maxLeaseWaitMs', 0, 30_000),
     defaultMaxAttempts: integer(raw, 'defaultMaxAttempts', 1, 100),
     reaperIntervalMs: integer(raw, 'reaperIntervalMs', 50, 60_000),
+    circuitEvaluationIntervalMs: integer(raw, 'circuitEvaluationIntervalMs', 100, 60_000),
     retry,
     authority: validateAuthorityConfig(raw['authority']),
     audit: validateAuditConfig(raw['audit']),
@@ -235,5 +243,6 @@ export function validateConfig(raw: Raw): OrchestratorConfig {
     metrics: validateMetricsConfig(raw['metrics']),
     slo: validateSloConfig(raw['slo']),
     backfill: validateBackfillConfig(raw['backfill']),
+    fairness: validateFairnessConfig(raw['fairness']),
   };
 }

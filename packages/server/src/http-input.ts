@@ -71,3 +71,25 @@ export function idempotencyKeyFrom(
   }
   return value;
 }
+
+/**
+ * The version an optimistic update expects: `If-Match: "N"` (weak or strong), else the body's `version`;
+ * `*` or neither: any version.
+ * @param resource - what the ETag is of, for the message (`a quota`)
+ * @throws OrchestratorError `VALIDATION_FAILED` for an `If-Match` that names no version
+ */
+export function expectedVersionFrom(
+  header: string | string[] | undefined,
+  bodyVersion: number | undefined,
+  resource: string,
+): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || value.trim() === '*') return bodyVersion;
+  const match = /^\s*(?:W\/)?"([1-9][0-9]{0,9})"\s*$/.exec(value);
+  if (match?.[1] === undefined) {
+    throw validationError([
+      { path: 'header.if-match', message: `must be the ETag of ${resource} ("N"), or *` },
+    ]);
+  }
+  return Number(match[1]);
+}

@@ -1,4 +1,4 @@
-import type { JobStore } from '@stella-orch/core';
+import { ANY_TENANT, type JobStore } from '@stella-orch/core';
 
 /** A registration for the next wake-up of one tenant, taken before looking for work so none is missed. */
 export interface WakeTicket {
@@ -10,7 +10,8 @@ export interface WakeTicket {
 
 /**
  * Wakes long-polling lease requests when work may have arrived for their tenant (submitted, retried,
- * released — in this process or, through the ledger's notifications, in another one).
+ * released — in this process or, through the ledger's notifications, in another one). A pool worker's
+ * request waits under tenant `*` and wakes when work arrives for any tenant.
  */
 export class LeaseWaiter {
   readonly #tickets = new Map<string, Set<() => void>>();
@@ -24,12 +25,14 @@ export class LeaseWaiter {
     });
   }
 
-  /** Wakes every ticket of `tenantId`. */
+  /** Wakes every ticket of `tenantId`, and the pool's (`*`), which wait for any tenant. */
   wake(tenantId: string): void {
-    const set = this.#tickets.get(tenantId);
-    if (set === undefined) return;
-    this.#tickets.delete(tenantId);
-    for (const fire of set) fire();
+    for (const key of tenantId === ANY_TENANT ? [tenantId] : [tenantId, ANY_TENANT]) {
+      const set = this.#tickets.get(key);
+      if (set === undefined) continue;
+      this.#tickets.delete(key);
+      for (const fire of set) fire();
+    }
   }
 
   /** Registers for the next wake-up of `tenantId`. */

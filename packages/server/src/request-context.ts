@@ -1,4 +1,5 @@
 import {
+  ANY_TENANT,
   checkOperatorMetadata,
   OrchestratorError,
   requestContextFromToken,
@@ -8,6 +9,7 @@ import {
   type VerifiedToken,
 } from '@stella-orch/core';
 import type { FastifyRequest } from 'fastify';
+import { poolRouteOf } from './scope-map.js';
 import { requestTraceOf } from './tracing/request-tracing.js';
 
 declare module 'fastify' {
@@ -74,13 +76,20 @@ export function bearerTokenOf(request: FastifyRequest): string {
  * operator reason and ticket (`X-Stella-Operator-Reason`, `X-Stella-Operator-Ticket`), checked under the
  * operator policy of SPEC §3. This hook is the only place in the server that decides identity. The
  * request's trace context (see `tracing/request-tracing.ts`) goes with it, for the jobs it creates.
+ * A pool worker's token (tenant `*`) runs as its route in `POOL_ROUTES` allows (scope-map.ts): `routePath`
+ * is the route as registered below the API prefix (`/leases/:leaseId/complete`), `undefined` for none.
  *
  * @throws OrchestratorError `VALIDATION_FAILED` on a malformed tenant or correlation header or an operator
- *   reason/ticket outside the policy; `TENANT_MISMATCH` when the tenant header names another tenant
+ *   reason/ticket outside the policy; `TENANT_MISMATCH` when the tenant header names another tenant;
+ *   for a pool token, what `poolRequestTenant` throws (`FORBIDDEN` outside the worker bridge)
  */
-export function resolveRequestContext(request: FastifyRequest, token: VerifiedToken): RequestContext {
+export function resolveRequestContext(
+  request: FastifyRequest,
+  token: VerifiedToken,
+  routePath?: string,
+): RequestContext {
   const tenantHeader = header(request, 'x-stella-tenant');
-  if (tenantHeader !== undefined && !TENANT_PATTERN.test(tenantHeader)) {
+  if (tenantHeader !== undefined && tenantHeader !== ANY_TENANT && !TENANT_PATTERN.test(tenantHeader)) {
     throw new OrchestratorError('VALIDATION_FAILED', 'X-Stella-Tenant must be 1–64 of A-Z a-z 0-9 . _ -', {
       details: { errors: [{ path: 'header.x-stella-tenant', message: 'is not a valid tenant id' }] },
     });
@@ -95,6 +104,7 @@ export function resolveRequestContext(request: FastifyRequest, token: VerifiedTo
     tenantHeader,
     correlationId,
     requestOperator: requestOperatorOf(request),
+    poolRoute: routePath === undefined ? undefined : poolRouteOf(request.method, routePath),
   });
   const trace = requestTraceOf(request.raw)?.context;
   return trace === undefined ? ctx : { ...ctx, trace };

@@ -166,7 +166,7 @@ export const runSchema = {
 const rateLimitSchema = {
   type: ['object', 'null'],
   description:
-    'A token bucket (burst, refilled at refillPerSecond); null: unlimited. Stored only: the limits engine enforces it in a later release.',
+    'A token bucket (burst, refilled at refillPerSecond); null: unlimited. Applied at the lease grant (docs/decisions/0016-admission-and-limits.md).',
   required: ['burst', 'refillPerSecond'],
   properties: { burst: { type: 'integer' }, refillPerSecond: { type: 'number' } },
 } as const;
@@ -174,7 +174,17 @@ const rateLimitSchema = {
 export const sourceSchema = {
   $id: 'Source',
   type: 'object',
-  required: ['sourceId', 'tenantId', 'sourceType', 'enabled', 'paused', 'rateLimit', 'version', 'createdAt'],
+  required: [
+    'sourceId',
+    'tenantId',
+    'sourceType',
+    'enabled',
+    'paused',
+    'rateLimit',
+    'maxConcurrent',
+    'version',
+    'createdAt',
+  ],
   properties: {
     sourceId: { type: 'string' },
     tenantId: { type: 'string' },
@@ -188,6 +198,10 @@ export const sourceSchema = {
     pausedBy: nullableString,
     pausedAt: nullableTimestamp,
     rateLimit: rateLimitSchema,
+    maxConcurrent: {
+      type: ['integer', 'null'],
+      description: 'The most jobs of the source leased or running at once; null: unlimited.',
+    },
     version: { type: 'integer', minimum: 1 },
     createdAt: timestamp,
     createdBy: { type: 'string' },

@@ -1,4 +1,4 @@
-import type { Scope } from '@stella-orch/core';
+import type { PoolRoute, Scope } from '@stella-orch/core';
 
 /** Routes that need no token: machine-readable documentation only. */
 export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['GET /openapi.json', 'HEAD /openapi.json']);
@@ -51,6 +51,26 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   'POST /sources/:sourceId/disable': 'orch:operate',
   'POST /sources/:sourceId/pause': 'orch:operate',
   'POST /sources/:sourceId/resume': 'orch:operate',
+  // Quotas (writes carry the token's quota_reason and, optionally, quota_ticket) and throttles
+  'GET /quotas': 'orch:read',
+  'POST /quotas': 'orch:quota',
+  'GET /quotas/summary': 'orch:read',
+  'GET /quotas/:quotaId': 'orch:read',
+  'PUT /quotas/:quotaId': 'orch:quota',
+  'DELETE /quotas/:quotaId': 'orch:quota',
+  'POST /quotas/:quotaId/pause': 'orch:quota',
+  'POST /quotas/:quotaId/resume': 'orch:quota',
+  'GET /throttles': 'orch:read',
+  'POST /throttles': 'orch:operate',
+  'GET /throttles/:throttleId': 'orch:read',
+  'POST /throttles/:throttleId/revoke': 'orch:operate',
+  // Circuit breakers (their state moves by itself; operators change settings, delete, or reset to closed)
+  'GET /circuit-breakers': 'orch:read',
+  'POST /circuit-breakers': 'orch:operate',
+  'GET /circuit-breakers/:breakerId': 'orch:read',
+  'PUT /circuit-breakers/:breakerId': 'orch:operate',
+  'DELETE /circuit-breakers/:breakerId': 'orch:operate',
+  'POST /circuit-breakers/:breakerId/reset': 'orch:operate',
   // Backfills (writes carry the token's backfill_reason and backfill_ticket) and watermarks
   'POST /backfills': 'orch:backfill',
   'GET /backfills': 'orch:read',
@@ -97,6 +117,26 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   'GET /events/ws': 'orch:read',
   'GET /runs/:runId/events': 'orch:read',
 };
+
+/**
+ * The routes a pool worker's token (tenant `*`, decision 0016 §6) may call, and how: `lease` runs for the
+ * pool; `fenced` runs as the tenant `X-Stella-Tenant` names (required), the job's. Every other route
+ * answers such a token 403 `FORBIDDEN`, so that no route but the pool lease runs for tenant `*`.
+ */
+export const POOL_ROUTES: Readonly<Record<string, PoolRoute>> = {
+  'POST /leases': 'lease',
+  'POST /leases/heartbeat': 'fenced',
+  'POST /leases/complete': 'fenced',
+  'POST /leases/:leaseId/heartbeat': 'fenced',
+  'POST /leases/:leaseId/progress': 'fenced',
+  'POST /leases/:leaseId/artifacts': 'fenced',
+  'POST /leases/:leaseId/complete': 'fenced',
+};
+
+/** What a pool token may do on a route (by method and path as registered), or `undefined`: nothing. */
+export function poolRouteOf(method: string, path: string): PoolRoute | undefined {
+  return POOL_ROUTES[`${method} ${path}`];
+}
 
 /**
  * The scope of a route, or `null` for a public one.

@@ -7,6 +7,7 @@ import { bootstrapClients, describeBootstrappedClients } from './authority/boots
 import type { OrchestratorConfig } from './config.js';
 import { EventRetention } from './events/event-retention.js';
 import { LeaseReaper } from './lease-reaper.js';
+import { CircuitEvaluator } from './circuit-evaluator.js';
 import { SloEvaluator } from './slo-evaluator.js';
 import { systemClock } from './system-ports.js';
 import { tracerProviderOf } from './tracing/env-tracer-provider.js';
@@ -56,6 +57,9 @@ export async function startOrchestrator(
     sources: ledger.sources,
     deadLetters: ledger.deadLetters,
     backfills: ledger.backfills,
+    quotas: ledger.quotas,
+    throttles: ledger.throttles,
+    circuitBreakers: ledger.circuitBreakers,
     slos: ledger.slos,
     config,
     ...(tracerProvider === undefined ? {} : { tracerProvider }),
@@ -83,6 +87,11 @@ export async function startOrchestrator(
     jobs,
     logger: app.log.child({ component: 'lease-reaper' }),
     intervalMs: config.reaperIntervalMs,
+  });
+  const circuits = new CircuitEvaluator({
+    store: ledger.store,
+    logger: app.log.child({ component: 'circuit-evaluator' }),
+    intervalMs: config.circuitEvaluationIntervalMs,
   });
   const listAuditTenants = () => ledger.audit.listAuditTenants();
   const checkpointer =
@@ -120,6 +129,7 @@ export async function startOrchestrator(
     throw error;
   }
   reaper.start();
+  circuits.start();
   sloEvaluator?.start();
   checkpointer?.start();
   retention?.start();
@@ -139,6 +149,7 @@ export async function startOrchestrator(
     close: () => {
       closing ??= (async () => {
         await reaper.stop();
+        await circuits.stop();
         await sloEvaluator?.stop();
         await retention?.stop();
         await eventRetention?.stop();

@@ -104,6 +104,9 @@ export async function startHarness(
     sources: ledger.sources,
     deadLetters: ledger.deadLetters,
     backfills: ledger.backfills,
+    quotas: ledger.quotas,
+    throttles: ledger.throttles,
+    circuitBreakers: ledger.circuitBreakers,
     slos: ledger.slos,
     // Cheap hashes: the cost of production scrypt is not what these tests are about.
     secrets: new ScryptSecretHasher({ N: 1024, r: 8, p: 1 }),

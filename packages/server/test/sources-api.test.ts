@@ -78,6 +78,30 @@ describe.each(ENGINES)('sources on %s', (engine) => {
     expect(await auditActions()).toEqual(['source.update', 'source.register', 'source.register']);
   });
 
+  it('keeps a concurrency limit (maxConcurrent): registered, patched, cleared; out of range refused', async () => {
+    const created = await register({ sourceId: 'nvd', maxConcurrent: 8 });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ maxConcurrent: 8, rateLimit: null });
+    expect((await register({ sourceId: 'osv' })).json()).toMatchObject({ maxConcurrent: null });
+    const patched = await h.call('PATCH', '/sources/nvd', { maxConcurrent: 2 }, { 'if-match': '"1"' });
+    expect(patched.json()).toMatchObject({ maxConcurrent: 2, version: 2 });
+    expect((await h.call('PATCH', '/sources/nvd', { maxConcurrent: null })).json()).toMatchObject({
+      maxConcurrent: null,
+      version: 3,
+    });
+    for (const maxConcurrent of [0, -3, 1.5, 1_000_001, '4']) {
+      const refused = await h.call('PATCH', '/sources/nvd', { maxConcurrent });
+      expect(refused.statusCode, String(maxConcurrent)).toBe(400);
+      expect(refused.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect((await register({ sourceId: 'bad', maxConcurrent })).statusCode).toBe(400);
+    }
+    expect((await h.call('GET', '/sources/nvd')).json()).toMatchObject({ maxConcurrent: null, version: 3 });
+    const [latest] = (await h.call('GET', '/audit?resourceId=nvd&page_size=1')).json<{
+      items: { before: { maxConcurrent: number | null }; after: { maxConcurrent: number | null } }[];
+    }>().items;
+    expect(latest).toMatchObject({ before: { maxConcurrent: 2 }, after: { maxConcurrent: null } });
+  });
+
   it('answers an idempotent repeat with the same source, and refuses a taken id or reused key', async () => {
     const body = { sourceId: 'ghsa', sourceType: 'concelier' };
     const first = await register(body, { 'idempotency-key': 'reg-1' });

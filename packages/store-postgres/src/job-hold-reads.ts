@@ -8,6 +8,7 @@ function mapFacts(row: JobHoldFactsRow, maxQueueAhead: number, limits: Admission
   const ahead = row.queue_ahead;
   return {
     limits,
+    lane: row.lane,
     now: toIso(row.db_now),
     held: row.held,
     cancelReason: row.cancel_reason,
@@ -47,15 +48,17 @@ export async function readJobWithHoldFacts(
   db: SqlExecutor,
   tenantId: string,
   jobId: string,
-  maxQueueAhead: number,
+  options: { readonly maxQueueAhead: number; readonly backfillShare: number },
 ): Promise<{ job: Job; facts: JobHoldFacts } | null> {
-  const cap = Math.max(0, Math.floor(maxQueueAhead));
+  const cap = Math.max(0, Math.floor(options.maxQueueAhead));
   const row = await readJobHoldFacts(db, tenantId, jobId, cap + 1);
   if (row === null) return null;
   const job = mapJob(row);
   const limits =
     job.status === 'pending'
-      ? await evaluateLimits(db, tenantId, await readTenantLimits(db, tenantId, [job.jobType]), false)
+      ? await evaluateLimits(db, tenantId, await readTenantLimits(db, tenantId, [job.jobType]), {
+          backfillShare: options.backfillShare,
+        })
       : null;
   return { job, facts: mapFacts(row, cap, limits) };
 }

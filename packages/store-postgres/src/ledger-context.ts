@@ -1,5 +1,7 @@
 import type { Logger } from '@stella-orch/core';
 import type { JobsReadyNotifier } from './jobs-ready-notifier.js';
+import type { EmbeddedMaintenance } from './embedded-maintenance.js';
+import type { LimitHints } from './limit-hints.js';
 import type { SqlDriver } from './sql-driver.js';
 
 /** What every tenant handle of one store shares. */
@@ -7,4 +9,8 @@ export interface LedgerContext {
   readonly driver: SqlDriver;
   readonly notifier: JobsReadyNotifier;
   readonly logger: Logger;
+  /** Which tenants had limits at their last lease call (a path hint, see `LimitHints`). */
+  readonly limitHints: LimitHints;
+  /** The embedded database's ANALYZE and VACUUM (PGlite only; `null` with a PostgreSQL server). */
+  readonly maintenance: EmbeddedMaintenance | null;
 }

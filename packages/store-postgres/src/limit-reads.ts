@@ -4,13 +4,16 @@ import {
   lockedLimitKeys,
   type Admission,
   type BucketLevel,
+  type InFlightCount,
   type LimitRule,
 } from '@stella-orch/core';
 import {
   countInFlight,
   lockLimitStates,
   readLimitDefinitions,
+  readAndLockLimits,
   readLimitStates,
+  type InFlightRow,
   type LimitDefinitionsRow,
   type LimitStateRow,
 } from './queries/limit-facts.js';
@@ -35,6 +38,11 @@ function rulesOf(row: LimitDefinitionsRow, nowMs: number): LimitRule[] {
       maxConcurrent: s.maxConcurrent,
     })),
     quotas: row.quotas.map((q) => ({ ...q, pausedAt: toIsoOrNull(q.pausedAt) })),
+    breakers: row.breakers.map((b) => ({
+      ...b,
+      openUntil: toIsoOrNull(b.openUntil),
+      stateChangedAt: toIso(b.stateChangedAt),
+    })),
     throttles: row.throttles.map((t) => ({
       ...t,
       createdAt: toIso(t.createdAt),
@@ -57,36 +65,71 @@ export async function readTenantLimits(
 
 function levelsOf(rows: readonly LimitStateRow[]): Map<string, BucketLevel> {
   return new Map(
-    rows.map((r) => [
-      r.limit_key,
-      { tokens: Number(r.tokens), refilledAtMs: Date.parse(toIso(r.refilled_at)) },
-    ]),
+    rows.map((r) => [r.limit_key, { tokens: r.tokens, refilledAtMs: Date.parse(toIso(r.refilled_at)) }]),
   );
 }
 
 /**
- * Evaluates `limits`: reads the bucket levels of the limits (locked for the rest of the transaction when
- * `lock` is set, as the lease grant does) and, when a concurrency cap is among them, the jobs in flight.
+ * The limits of a tenant for `jobTypes` and their stored levels, locked for the rest of the transaction:
+ * one statement, and one more only when a state row was missing (created full, then locked) — the first
+ * grant against a new limit.
+ */
+export async function lockTenantLimits(
+  tx: SqlExecutor,
+  tenantId: string,
+  jobTypes: readonly string[],
+): Promise<{ readonly limits: TenantLimits; readonly levels: Map<string, BucketLevel> }> {
+  const row = await readAndLockLimits(tx, tenantId, jobTypes);
+  const nowMs = Date.parse(toIso(row.db_now));
+  const limits = { nowMs, rules: rulesOf(row, nowMs) };
+  const locked = levelsOf(
+    row.levels.map((l) => ({ limit_key: l.limit_key, tokens: Number(l.tokens), refilled_at: l.refilled_at })),
+  );
+  const needed = lockedLimitKeys(limits.rules);
+  if (needed.every((key) => locked.has(key))) return { limits, levels: locked };
+  return { limits, levels: await limitLevels(tx, tenantId, limits, true) };
+}
+
+/**
+ * The stored levels of the limits' state rows, locked for the rest of the transaction when `lock` is set
+ * (as the lease grant does: missing rows are created, a limit without a bucket at Infinity so that a bucket
+ * added to it later starts full).
+ */
+export async function limitLevels(
+  db: SqlExecutor,
+  tenantId: string,
+  limits: TenantLimits,
+  lock: boolean,
+): Promise<Map<string, BucketLevel>> {
+  const keys = lockedLimitKeys(limits.rules);
+  if (!lock) return levelsOf(await readLimitStates(db, tenantId, keys));
+  const full = new Map(limits.rules.map((r) => [r.key, r.bucket?.capacity ?? Infinity]));
+  return levelsOf(await lockLimitStates(db, tenantId, keys, full));
+}
+
+/** Jobs in flight per queue and lane, as the ledger rows give them. */
+export function inFlightOf(rows: readonly InFlightRow[]): InFlightCount[] {
+  return rows.map((r) => ({ jobType: r.job_type, sourceId: r.source_id, lane: r.lane, count: r.count }));
+}
+
+/**
+ * Evaluates `limits` without locking them (for `why`): the bucket levels and, when a concurrency cap is
+ * among them, the jobs in flight.
  */
 export async function evaluateLimits(
   db: SqlExecutor,
   tenantId: string,
   limits: TenantLimits,
-  lock: boolean,
+  options: { readonly backfillShare: number },
 ): Promise<Admission> {
-  const keys = lockedLimitKeys(limits.rules);
-  // A limit without a bucket starts at Infinity, so a bucket added to it later starts full.
-  const full = new Map(limits.rules.map((r) => [r.key, r.bucket?.capacity ?? Infinity]));
-  const levels = levelsOf(
-    lock ? await lockLimitStates(db, tenantId, keys, full) : await readLimitStates(db, tenantId, keys),
-  );
+  const levels = await limitLevels(db, tenantId, limits, false);
   const capped = limits.rules.some((r) => r.maxConcurrent !== null);
-  const inFlight = capped
-    ? (await countInFlight(db, tenantId)).map((r) => ({
-        jobType: r.job_type,
-        sourceId: r.source_id,
-        count: r.count,
-      }))
-    : [];
-  return admit({ rules: limits.rules, levels, inFlight, nowMs: limits.nowMs });
+  const inFlight = capped ? inFlightOf(await countInFlight(db, tenantId)) : [];
+  return admit({
+    rules: limits.rules,
+    levels,
+    inFlight,
+    nowMs: limits.nowMs,
+    backfillShare: options.backfillShare,
+  });
 }

@@ -1,5 +1,5 @@
-import { bucketLevelsAfter, pickAdmitted } from '@stella-orch/core';
-import { evaluateLimits, readTenantLimits } from './limit-reads.js';
+import { admit, agedPriority, bucketLevelsAfter, pickAdmitted, type InFlightCount } from '@stella-orch/core';
+import { inFlightOf, lockTenantLimits } from './limit-reads.js';
 import { leaseAdmitted, leaseCandidates, type ScopeBudget } from './queries/lease-queues.js';
 import type { JobRow } from './row-mappers.js';
 import type { SqlExecutor } from './sql-driver.js';
@@ -12,48 +12,73 @@ export interface LeaseRequest {
   readonly limit: number;
   readonly leaseDurationMs: number;
   readonly workerId: string;
+  /** The backfill lane's share of each limit, in (0, 1]. */
+  readonly backfillShare: number;
 }
 
 /**
- * The lease grant of a tenant with limits, inside one transaction (docs/decisions/0016-admission-and-limits.md):
- * read the limits that can apply; lock their state rows in key order and count the jobs in flight under
- * that lock; evaluate them (core `admit`); scan each queue up to its budget; choose the jobs every limit
- * allows together (core `pickAdmitted`); lease them and store the buckets' new levels. Replicas granting
- * against one limit queue up on its row, so none can grant what another already took.
+ * The lease grant of a tenant with limits, inside one transaction (docs/decisions/0016-admission-and-limits.md),
+ * in three statements: read the limits that can apply and lock their state rows in key order; scan each
+ * queue up to its budget and count the jobs in flight (one statement, after the lock); then, with core `admit`
+ * and `pickAdmitted` choosing the jobs every limit allows together, lease them and store the buckets' new
+ * levels. Replicas granting against one limit queue up on its row, so none can grant what another already
+ * took. `limited` says whether any limit applied (the caller's path hint).
  */
-export async function leaseWithLimits(tx: SqlExecutor, request: LeaseRequest): Promise<JobRow[]> {
+export async function leaseWithLimits(
+  tx: SqlExecutor,
+  request: LeaseRequest,
+): Promise<{ readonly rows: JobRow[]; readonly limited: boolean }> {
   const { tenantId, limit } = request;
-  const limits = await readTenantLimits(tx, tenantId, request.jobTypes);
-  const admission = await evaluateLimits(tx, tenantId, limits, true);
-  const budgets: ScopeBudget[] = admission.states
-    .filter((s) => Number.isFinite(s.remaining))
+  const { limits, levels } = await lockTenantLimits(tx, tenantId, request.jobTypes);
+  const evaluate = (inFlight: readonly InFlightCount[]) =>
+    admit({
+      rules: limits.rules,
+      levels,
+      inFlight,
+      nowMs: limits.nowMs,
+      backfillShare: request.backfillShare,
+    });
+  // Budgets before the jobs in flight are counted (nothing in flight: each cap bounds its queues' scans),
+  // then the admission again with the count the scan statement made under the locks.
+  const budgets: ScopeBudget[] = evaluate([])
+    .states.filter((s) => Number.isFinite(s.remaining))
     .map((s) => ({
       jobType: s.rule.scope.jobType,
       sourceId: s.rule.scope.sourceId,
       budget: Math.max(0, Math.min(limit, s.remaining)),
     }));
-  const candidates = await leaseCandidates(tx, { tenantId, jobTypes: request.jobTypes, budgets, limit });
+  const found = await leaseCandidates(tx, {
+    tenantId,
+    jobTypes: request.jobTypes,
+    budgets,
+    limit,
+    countInFlight: limits.rules.some((r) => r.maxConcurrent !== null),
+  });
+  const admission = evaluate(inFlightOf(found.in_flight));
   const { picked, granted } = pickAdmitted(
     admission,
-    candidates.map((c) => ({
+    found.candidates.map((c) => ({
       jobId: c.job_id,
       jobType: c.job_type,
       sourceId: c.source_id,
-      priority: c.priority,
-      seq: Number(c.seq),
+      lane: c.lane,
+      priority: agedPriority(c.ready_rank, admission.nowMs),
+      seq: c.seq,
     })),
     limit,
   );
-  if (picked.length === 0) return [];
+  const limited = limits.rules.length > 0;
+  if (picked.length === 0) return { rows: [], limited };
   const at = new Date(admission.nowMs).toISOString();
-  const levels = bucketLevelsAfter(admission, granted)
+  const levelWrites = bucketLevelsAfter(admission, granted)
     .filter((l) => (granted.get(l.key) ?? 0) > 0)
     .map((l) => ({ ...l, at }));
-  return leaseAdmitted(tx, {
+  const rows = await leaseAdmitted(tx, {
     tenantId,
     jobIds: picked.map((c) => c.jobId),
     leaseDurationMs: request.leaseDurationMs,
     workerId: request.workerId,
-    levels,
+    levels: levelWrites,
   });
+  return { rows, limited };
 }

@@ -5,7 +5,10 @@ import { PostgresAuditTrail } from './postgres-audit-trail.js';
 import { PostgresClientRegistry } from './postgres-client-registry.js';
 import { PostgresEventLog } from './postgres-event-log.js';
 import type { PostgresBackfillStore } from './postgres-backfill-store.js';
+import type { PostgresCircuitBreakerStore } from './postgres-circuit-breaker-store.js';
 import type { PostgresDeadLetterStore } from './postgres-dead-letter-store.js';
+import type { PostgresQuotaStore } from './postgres-quota-store.js';
+import type { PostgresThrottleStore } from './postgres-throttle-store.js';
 import { PostgresDriver } from './postgres-driver.js';
 import { PostgresJobStore } from './postgres-job-store.js';
 import { PostgresSigningKeyStore } from './postgres-signing-key-store.js';
@@ -55,6 +58,12 @@ export interface Ledger {
   readonly deadLetters: PostgresDeadLetterStore;
   /** Backfills and watermarks (the job store's, sharing its wake-ups; nothing to close). */
   readonly backfills: PostgresBackfillStore;
+  /** The quotas of every tenant (the job store's, sharing its wake-ups; nothing to close). */
+  readonly quotas: PostgresQuotaStore;
+  /** The throttles of every tenant (the job store's, sharing its wake-ups; nothing to close). */
+  readonly throttles: PostgresThrottleStore;
+  /** The circuit breakers of every tenant (the job store's, sharing its wake-ups; nothing to close). */
+  readonly circuitBreakers: PostgresCircuitBreakerStore;
 }
 
 /**
@@ -91,5 +100,8 @@ export async function openLedger(options: OpenLedgerOptions = {}): Promise<Ledge
     sources: store.sources,
     deadLetters: store.deadLetters,
     backfills: store.backfills,
+    quotas: store.quotas,
+    throttles: store.throttles,
+    circuitBreakers: store.circuitBreakers,
   };
 }

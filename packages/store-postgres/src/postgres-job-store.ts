@@ -2,7 +2,10 @@ import {
   OrchestratorError,
   silentLogger,
   type JobStore,
+  type LeasedJob,
   type Logger,
+  type PoolLeaseParams,
+  type CircuitStateChange,
   type QueueDepth,
   type ReapedLease,
   type TenantJobStore,
@@ -12,11 +15,18 @@ import type { LedgerContext } from './ledger-context.js';
 import { requireTenantId, runLedgerOperation } from './ledger-errors.js';
 import { LATEST_SCHEMA_VERSION } from './migrator.js';
 import { PostgresBackfillStore } from './postgres-backfill-store.js';
+import { PostgresCircuitBreakerStore } from './postgres-circuit-breaker-store.js';
+import { PostgresQuotaStore } from './postgres-quota-store.js';
+import { PostgresThrottleStore } from './postgres-throttle-store.js';
 import { PostgresSourceStore } from './postgres-source-store.js';
 import { PostgresDeadLetterStore } from './postgres-dead-letter-store.js';
 import { PostgresTenantJobStore } from './postgres-tenant-job-store.js';
+import { PoolLeaser } from './pool-lease.js';
 import { queueDepths } from './queries/queue-depths.js';
 import { reapExpiredLeases } from './queries/reap-expired-leases.js';
+import { evaluateCircuitBreakers } from './circuit-evaluation.js';
+import { LimitHints } from './limit-hints.js';
+import { EmbeddedMaintenance } from './embedded-maintenance.js';
 import { settleDependents } from './queries/job-dependencies.js';
 import { selectSchemaVersion } from './queries/schema-version.js';
 import type { SqlDriver } from './sql-driver.js';
@@ -39,6 +49,8 @@ export class PostgresJobStore implements JobStore {
   #closed = false;
   /** The source registry on the same ledger (its releases of held jobs wake this store's listeners). */
   readonly sources: PostgresSourceStore;
+  /** Pool workers' leases across tenants, with this process's fairness cursor. */
+  readonly #pool: PoolLeaser;
 
   /**
    * @param driver - a migrated database (see `migrate` / `openLedger`)
@@ -46,8 +58,20 @@ export class PostgresJobStore implements JobStore {
    */
   constructor(driver: SqlDriver, options: PostgresJobStoreOptions = {}) {
     const logger = (options.logger ?? silentLogger).child({ component: 'postgres-job-store' });
-    this.#ctx = { driver, logger, notifier: new JobsReadyNotifier(driver, logger) };
+    this.#ctx = {
+      driver,
+      logger,
+      notifier: new JobsReadyNotifier(driver, logger),
+      limitHints: new LimitHints(),
+      maintenance: driver.capabilities.engine === 'pglite' ? new EmbeddedMaintenance(driver, logger) : null,
+    };
+    this.#ctx.maintenance?.start();
     this.sources = new PostgresSourceStore(this.#ctx);
+    this.#pool = new PoolLeaser({
+      db: driver,
+      forTenant: (tenantId) => this.forTenant(tenantId),
+      logger,
+    });
     this.#ownsDriver = options.ownsDriver ?? false;
   }
 
@@ -66,6 +90,21 @@ export class PostgresJobStore implements JobStore {
     return new PostgresBackfillStore(this.#ctx);
   }
 
+  /** The quotas on this store's ledger, waking this store's listeners when a change lets work through. */
+  get quotas(): PostgresQuotaStore {
+    return new PostgresQuotaStore(this.#ctx);
+  }
+
+  /** The throttles on this store's ledger, waking this store's listeners when one is revoked. */
+  get throttles(): PostgresThrottleStore {
+    return new PostgresThrottleStore(this.#ctx);
+  }
+
+  /** The circuit breakers on this store's ledger, waking this store's listeners when a change lets work through. */
+  get circuitBreakers(): PostgresCircuitBreakerStore {
+    return new PostgresCircuitBreakerStore(this.#ctx);
+  }
+
   /**
    * The operations of one tenant.
    * @throws OrchestratorError `VALIDATION_FAILED` for an empty tenant id
@@ -73,6 +112,11 @@ export class PostgresJobStore implements JobStore {
   forTenant(tenantId: string): TenantJobStore {
     requireTenantId(tenantId);
     return new PostgresTenantJobStore(this.#ctx, tenantId);
+  }
+
+  /** @inheritdoc */
+  leaseAcrossTenants(params: PoolLeaseParams): Promise<LeasedJob[]> {
+    return this.#pool.lease(params);
   }
 
   /** @inheritdoc */
@@ -106,6 +150,11 @@ export class PostgresJobStore implements JobStore {
       jobType: row.job_type,
       disposition: row.disposition,
     }));
+  }
+
+  /** @inheritdoc */
+  evaluateCircuitBreakers(params: { readonly limit: number }): Promise<CircuitStateChange[]> {
+    return evaluateCircuitBreakers(this.#ctx.driver, Math.max(1, Math.floor(params.limit)));
   }
 
   /** @inheritdoc */
@@ -148,6 +197,7 @@ export class PostgresJobStore implements JobStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#ctx.maintenance?.stop();
     await this.#ctx.notifier.close();
     if (this.#ownsDriver) await this.#ctx.driver.close();
   }

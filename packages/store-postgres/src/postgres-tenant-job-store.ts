@@ -1,4 +1,5 @@
 import {
+  DEFAULT_BACKFILL_LANE_SHARE,
   decodePageToken,
   encodePageToken,
   OrchestratorError,
@@ -48,7 +49,7 @@ import { getJob, listJobs, summarizeJobs } from './queries/list-jobs.js';
 import { cancelJobAudited, cloneJobAudited } from './operator-actions.js';
 import { createRun, deadLetterPage, runPage } from './runs-and-dead-letters.js';
 import { getRun } from './queries/runs.js';
-import { mapArtifact, mapHistory, mapJob, toJobStatus } from './row-mappers.js';
+import { mapArtifact, mapHistory, mapJob, toJobStatus, type JobRow } from './row-mappers.js';
 import { emptyCounts, mapRun } from './run-status.js';
 import { pageLimit } from './page-keys.js';
 
@@ -83,6 +84,7 @@ export class PostgresTenantJobStore implements TenantJobStore {
     );
     // After the commit: listeners in this process hear at once; others through the NOTIFY.
     if (created.some((c) => c.created)) notifier.announce(this.tenantId);
+    this.#ctx.maintenance?.noteInsertedJobs(created.length);
     return created;
   }
 
@@ -202,6 +204,7 @@ export class PostgresTenantJobStore implements TenantJobStore {
     readonly limit: number;
     readonly leaseDurationMs: number;
     readonly workerId: string;
+    readonly backfillLaneShare?: number;
   }): Promise<LeasedJob[]> {
     const jobTypes = [...new Set(params.jobTypes)];
     if (jobTypes.length === 0 || params.limit < 1) return [];
@@ -211,18 +214,30 @@ export class PostgresTenantJobStore implements TenantJobStore {
       limit: Math.floor(params.limit),
       leaseDurationMs: Math.round(params.leaseDurationMs),
       workerId: params.workerId,
+      backfillShare: params.backfillLaneShare ?? DEFAULT_BACKFILL_LANE_SHARE,
     };
-    const { driver } = this.#ctx;
-    const unlimited = await runLedgerOperation(() => leaseJobs(driver, request));
-    const rows = unlimited.limited
-      ? await runLedgerOperation(() => driver.transaction((tx) => leaseWithLimits(tx, request)))
-      : unlimited.rows;
+    const rows = await this.#grant(request);
     return rows.map((row) => {
       const job = mapJob(row);
       if (job.lease === null)
         throw new OrchestratorError('INTERNAL', `leased job ${job.jobId} came back without a lease`);
       return { job, lease: job.lease };
     });
+  }
+
+  /**
+   * The single statement for a tenant without limits; the locked grant when it answers `limited`, or
+   * straight away when the tenant had limits a moment ago (`LimitHints`: a path hint, never the answer).
+   */
+  async #grant(request: LeaseRequest): Promise<JobRow[]> {
+    const { driver, limitHints } = this.#ctx;
+    if (!limitHints.limited(this.tenantId)) {
+      const unlimited = await runLedgerOperation(() => leaseJobs(driver, request));
+      if (!unlimited.limited) return unlimited.rows;
+    }
+    const granted = await runLedgerOperation(() => driver.transaction((tx) => leaseWithLimits(tx, request)));
+    limitHints.remember(this.tenantId, granted.limited);
+    return granted.rows;
   }
 
   /** @inheritdoc */
@@ -323,11 +338,14 @@ export class PostgresTenantJobStore implements TenantJobStore {
   /** @inheritdoc */
   async readJobHoldFacts(
     jobId: string,
-    options: { readonly maxQueueAhead: number },
+    options: { readonly maxQueueAhead: number; readonly backfillLaneShare?: number },
   ): Promise<{ job: Job; facts: JobHoldFacts } | null> {
     if (!isUuid(jobId)) return null;
     return runLedgerOperation(() =>
-      readJobWithHoldFacts(this.#ctx.driver, this.tenantId, jobId.toLowerCase(), options.maxQueueAhead),
+      readJobWithHoldFacts(this.#ctx.driver, this.tenantId, jobId.toLowerCase(), {
+        maxQueueAhead: options.maxQueueAhead,
+        backfillShare: options.backfillLaneShare ?? DEFAULT_BACKFILL_LANE_SHARE,
+      }),
     );
   }
 

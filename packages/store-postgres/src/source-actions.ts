@@ -47,6 +47,7 @@ export async function registerSourceAudited(
     description: source.description ?? null,
     rateLimitBurst: source.rateLimit?.burst ?? null,
     rateLimitRefillPerSecond: source.rateLimit?.refillPerSecond ?? null,
+    maxConcurrent: source.maxConcurrent ?? null,
     idempotencyKey: source.idempotencyKey,
     requestDigest: source.requestDigest,
     createdBy: params.actor.subject,
@@ -96,6 +97,7 @@ function patched(state: SourceState, patch: SourcePatch): SourceState {
           rateLimitBurst: patch.rateLimit?.burst ?? null,
           rateLimitRefillPerSecond: patch.rateLimit?.refillPerSecond ?? null,
         }),
+    ...(patch.maxConcurrent === undefined ? {} : { maxConcurrent: patch.maxConcurrent }),
   };
 }
 
@@ -164,7 +166,7 @@ async function lockedSource(tx: SqlExecutor, tenantId: string, sourceId: string)
 }
 
 /**
- * Updates a source's type, descriptive fields or rate limit and writes its `source.update` audit entry
+ * Updates a source's type, descriptive fields, rate limit or concurrency limit and writes its `source.update` audit entry
  * inside the caller's transaction; an update that changes nothing writes nothing.
  *
  * @throws OrchestratorError `SOURCE_NOT_FOUND`, `SOURCE_VERSION_MISMATCH`

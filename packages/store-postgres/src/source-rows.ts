@@ -20,6 +20,7 @@ export function mapSource(row: SourceRow): Source {
       row.rate_limit_burst === null || row.rate_limit_refill_per_second === null
         ? null
         : { burst: row.rate_limit_burst, refillPerSecond: row.rate_limit_refill_per_second },
+    maxConcurrent: row.max_concurrent,
     version: row.version,
     createdAt: toIso(row.created_at),
     createdBy: row.created_by,
@@ -36,6 +37,7 @@ export function stateOf(source: Source): SourceState {
     description: source.description,
     rateLimitBurst: source.rateLimit?.burst ?? null,
     rateLimitRefillPerSecond: source.rateLimit?.refillPerSecond ?? null,
+    maxConcurrent: source.maxConcurrent,
     enabled: source.enabled,
     paused: source.paused,
     pauseReason: source.pauseReason,

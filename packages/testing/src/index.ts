@@ -65,6 +65,13 @@ export {
   type EventLogConformanceContext,
 } from './event-log-fixtures.js';
 export { sloStoreConformance, type SloStoreFactory } from './slo.testsuite.js';
+export { newQuota, QUOTA_CHANGE, quotaStoreConformance, type QuotaStoreFactory } from './quotas.testsuite.js';
+export {
+  newThrottle,
+  THROTTLE_CHANGE,
+  throttleStoreConformance,
+  type ThrottleStoreFactory,
+} from './throttles.testsuite.js';
 export {
   cachedPgliteImage,
   migratedPgliteImage,
@@ -73,4 +80,12 @@ export {
   type PgliteImageCacheOptions,
 } from './pglite-image.js';
 export { ageOutcomes, insertOutcomes, type OutcomeFixture } from './slo-fixtures.js';
+export {
+  CIRCUIT_CHANGE,
+  circuitBreakerStoreConformance,
+  insertCircuitOutcomes,
+  newCircuitBreaker,
+  setBreakerState,
+  type CircuitBreakerStoreFactory,
+} from './circuit-breakers.testsuite.js';
 export * from './limits.testsuite.js';

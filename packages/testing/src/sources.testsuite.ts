@@ -215,6 +215,44 @@ export function sourceStoreConformance(name: string, factory: SourceStoreFactory
       expect(latest?.after).toMatchObject({ rateLimit: null, version: 3 });
     });
 
+    test('keeps a concurrency limit: registered, changed, cleared, audited; out of range is refused', async () => {
+      const { sources, audit } = tenants();
+      const { source } = await sources.registerSource({
+        source: newSource({ maxConcurrent: 4 }),
+        actor: TEST_ACTOR,
+      });
+      expect(source).toMatchObject({ maxConcurrent: 4, rateLimit: null });
+      expect((await sources.getSource(source.sourceId))?.maxConcurrent).toBe(4);
+      const unlimited = await registerTestSource(sources);
+      expect((await sources.getSource(unlimited))?.maxConcurrent).toBeNull();
+      const changed = await sources.updateSource({
+        sourceId: source.sourceId,
+        patch: { maxConcurrent: 1_000_000 },
+        actor: TEST_ACTOR,
+      });
+      expect(changed.source).toMatchObject({ maxConcurrent: 1_000_000, version: 2 });
+      const cleared = await sources.updateSource({
+        sourceId: source.sourceId,
+        patch: { maxConcurrent: null },
+        actor: TEST_ACTOR,
+      });
+      expect(cleared.source).toMatchObject({ maxConcurrent: null, version: 3 });
+      for (const maxConcurrent of [0, -1, 2.5, 1_000_001]) {
+        await expectCode(
+          sources.registerSource({ source: newSource({ maxConcurrent }), actor: TEST_ACTOR }),
+          'VALIDATION_FAILED',
+        );
+        await expectCode(
+          sources.updateSource({ sourceId: source.sourceId, patch: { maxConcurrent }, actor: TEST_ACTOR }),
+          'VALIDATION_FAILED',
+        );
+      }
+      const [latest] = (await audit.listAuditEntries({ pageSize: 1 })).items;
+      expect(latest?.before).toMatchObject({ maxConcurrent: 1_000_000 });
+      expect(latest?.after).toMatchObject({ maxConcurrent: null });
+      expect((await sources.getSource(source.sourceId))?.version).toBe(3);
+    });
+
     test('pause keeps its reason, ticket and actor; repeats record nothing; resume clears them', async () => {
       const { sources, audit } = tenants();
       const sourceId = await registerTestSource(sources);

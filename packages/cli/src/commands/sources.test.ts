@@ -18,6 +18,7 @@ function sourceBody(overrides: Record<string, unknown> = {}) {
     pausedBy: null,
     pausedAt: null,
     rateLimit: null,
+    maxConcurrent: null,
     version: 1,
     createdAt: '2026-11-01T10:00:00.000Z',
     createdBy: 'admin',
@@ -118,5 +119,34 @@ describe('sources', () => {
     expect(get?.query.get('sourceType')).toBe('concelier');
     expect(get?.query.get('enabled')).toBe('false');
     expect(list.out).toContain('disabled');
+  });
+
+  it('register and update send the concurrency limit; --no-max-concurrent clears it', async () => {
+    harness.server.route('POST', `${BASE}/sources`, () => ({
+      status: 201,
+      body: sourceBody({ maxConcurrent: 4 }),
+    }));
+    harness.server.route('PATCH', `${BASE}/sources/nvd`, () => ({
+      status: 200,
+      body: sourceBody({ version: 2 }),
+    }));
+    const registered = await run([
+      'sources',
+      'register',
+      'nvd',
+      '--type',
+      'concelier',
+      '--max-concurrent',
+      '4',
+    ]);
+    expect(registered.code).toBe(0);
+    expect(registered.out).toMatch(/Concurrency\s*│\s*4 at once/);
+    expect((await run(['sources', 'update', 'nvd', '--no-max-concurrent'])).code).toBe(0);
+    const [register, patch] = harness.apiRequests();
+    expect(register?.body).toEqual({ sourceId: 'nvd', sourceType: 'concelier', maxConcurrent: 4 });
+    expect(patch?.body).toEqual({ maxConcurrent: null });
+    const refused = await run(['sources', 'update', 'nvd', '--max-concurrent', '0']);
+    expect(refused.code).not.toBe(0);
+    expect(harness.apiRequests()).toHaveLength(2);
   });
 });

@@ -29,6 +29,13 @@ interface DescriptiveOptions {
   burst?: number;
   refill?: number;
   unlimited?: boolean;
+  /** A number, or `false` from `--no-max-concurrent`. */
+  maxConcurrent?: number | false;
+}
+
+function maxConcurrentFrom(options: DescriptiveOptions): number | null | undefined {
+  if (options.maxConcurrent === undefined) return undefined;
+  return options.maxConcurrent === false ? null : options.maxConcurrent;
 }
 
 function rateLimitFrom(options: DescriptiveOptions): SourceRateLimit | null | undefined {
@@ -47,13 +54,15 @@ function withDescriptiveOptions(command: Command): Command {
   return command
     .option('--display-name <name>', 'a name for people')
     .option('--description <text>', 'what the source produces')
+    .option('--burst <n>', 'rate limit: jobs at once, 1 to 1000000', integerIn(1, 1_000_000))
+    .option('--refill <perSecond>', 'rate limit: refill per second, > 0 and at most 100000', rate)
+    .option('--unlimited', 'no rate limit')
     .option(
-      '--burst <n>',
-      'rate limit: jobs at once, 1 to 1000000 (stored; enforced by a later release)',
+      '--max-concurrent <n>',
+      'concurrency limit: the most jobs leased or running at once, 1 to 1000000',
       integerIn(1, 1_000_000),
     )
-    .option('--refill <perSecond>', 'rate limit: refill per second, > 0 and at most 100000', rate)
-    .option('--unlimited', 'no rate limit');
+    .option('--no-max-concurrent', 'no concurrency limit');
 }
 
 /** Registers `sources list|get|register|update|enable|disable|pause|resume`. */
@@ -116,6 +125,7 @@ export function registerSourcesCommands(program: Command, io: CliIo): void {
       ) => {
         const { client, out } = commandContext(command, io, operate('register'));
         const rateLimit = rateLimitFrom(options);
+        const maxConcurrent = maxConcurrentFrom(options);
         const source = await client.registerSource(
           {
             sourceId,
@@ -123,6 +133,7 @@ export function registerSourcesCommands(program: Command, io: CliIo): void {
             ...(options.displayName === undefined ? {} : { displayName: options.displayName }),
             ...(options.description === undefined ? {} : { description: options.description }),
             ...(rateLimit === undefined ? {} : { rateLimit }),
+            ...(maxConcurrent === undefined ? {} : { maxConcurrent }),
           },
           options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey },
         );
@@ -131,7 +142,7 @@ export function registerSourcesCommands(program: Command, io: CliIo): void {
     );
 
   withDescriptiveOptions(withAccess(sources.command('update'), operate('update')))
-    .description('change a source’s type, name, description or rate limit')
+    .description('change a source’s type, name, description, rate limit or concurrency limit')
     .argument('<sourceId>', 'the source id')
     .option('--type <type>', 'the new source type')
     .option(
@@ -143,15 +154,17 @@ export function registerSourcesCommands(program: Command, io: CliIo): void {
       async (sourceId: string, options: DescriptiveOptions & { ifVersion?: number }, command: Command) => {
         const { client, out } = commandContext(command, io, operate('update'));
         const rateLimit = rateLimitFrom(options);
+        const maxConcurrent = maxConcurrentFrom(options);
         const change: SourceChange = {
           ...(options.type === undefined ? {} : { sourceType: options.type }),
           ...(options.displayName === undefined ? {} : { displayName: options.displayName }),
           ...(options.description === undefined ? {} : { description: options.description }),
           ...(rateLimit === undefined ? {} : { rateLimit }),
+          ...(maxConcurrent === undefined ? {} : { maxConcurrent }),
         };
         if (Object.keys(change).length === 0)
           throw new UsageError(
-            'sources update: give at least one of --type, --display-name, --description, --burst/--refill, --unlimited',
+            'sources update: give at least one of --type, --display-name, --description, --burst/--refill, --unlimited, --max-concurrent, --no-max-concurrent',
           );
         const source = await client.updateSource(
           sourceId,

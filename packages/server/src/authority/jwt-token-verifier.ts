@@ -1,4 +1,5 @@
 import {
+  ANY_TENANT,
   GRANT_METADATA_FIELDS,
   isOrchestratorError,
   isScope,
@@ -91,7 +92,8 @@ export class JwtTokenVerifier implements TokenVerifier {
     const scope = payload['scope'];
     const clientId = payload['client_id'] ?? payload['azp'];
     const subject = payload.sub;
-    if (typeof tenant !== 'string' || !isTenantId(tenant))
+    // `*` is a pool worker's token (decision 0016 §6): the request hook confines it to the worker bridge.
+    if (typeof tenant !== 'string' || (tenant !== ANY_TENANT && !isTenantId(tenant)))
       throw unauthenticated('the token names no valid tenant');
     if (typeof scope !== 'string') throw unauthenticated('the token carries no scope');
     if (typeof clientId !== 'string' || clientId === '') throw unauthenticated('the token names no client');

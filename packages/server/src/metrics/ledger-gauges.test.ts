@@ -1,4 +1,4 @@
-import { silentLogger, type QueueDepth } from '@stella-orch/core';
+import { silentLogger, type CircuitBreakerCount, type QueueDepth } from '@stella-orch/core';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parsePrometheus, sumOf } from '../../test/prometheus-text.js';
@@ -19,6 +19,7 @@ function setup(options: { cacheMs?: number; tenantLabels?: boolean; maxJobTypeLa
   const registry = new Registry();
   let now = 0;
   let answer: QueueDepth[] | Error = [];
+  let breakers: CircuitBreakerCount[] | Error = [];
   let reads = 0;
   new LedgerGauges(
     registry,
@@ -31,6 +32,8 @@ function setup(options: { cacheMs?: number; tenantLabels?: boolean; maxJobTypeLa
         reads++;
         return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
       },
+      circuitBreakerCounts: () =>
+        breakers instanceof Error ? Promise.reject(breakers) : Promise.resolve(breakers),
       cacheMs: options.cacheMs ?? 5_000,
       logger: silentLogger,
       now: () => now,
@@ -40,6 +43,9 @@ function setup(options: { cacheMs?: number; tenantLabels?: boolean; maxJobTypeLa
     scrape: async () => parsePrometheus(await registry.metrics()),
     answer: (value: QueueDepth[] | Error) => {
       answer = value;
+    },
+    breakers: (value: CircuitBreakerCount[] | Error) => {
+      breakers = value;
     },
     advance: (ms: number) => {
       now += ms;
@@ -122,5 +128,38 @@ describe('LedgerGauges', () => {
     g.answer([depth('acme', 'scan', 'ready', 7, 1)]);
     expect(sumOf(await g.scrape(), 'stella_orch_queue_ready_jobs')).toBe(7);
     expect(g.reads()).toBe(3);
+  });
+
+  it('counts circuit breakers by tenant and state: every state of a tenant with breakers, folded tenants added', async () => {
+    const g = setup({ cacheMs: 0 });
+    g.breakers([
+      { tenantId: 'acme', state: 'closed', count: 3 },
+      { tenantId: 'acme', state: 'open', count: 1 },
+      { tenantId: 'globex', state: 'half_open', count: 2 },
+    ]);
+    const samples = await g.scrape();
+    const of = (tenant: string, state: string) =>
+      sumOf(samples, 'stella_orch_circuit_breakers', { tenant, state });
+    expect([of('acme', 'closed'), of('acme', 'open'), of('acme', 'half_open')]).toEqual([3, 1, 0]);
+    expect([of('globex', 'closed'), of('globex', 'open'), of('globex', 'half_open')]).toEqual([0, 0, 2]);
+    expect(samples.filter((s) => s.name === 'stella_orch_circuit_breakers')).toHaveLength(6);
+    // A breaker reset: its open series stays, at 0; a failed read of the breakers is a failed snapshot.
+    g.breakers([{ tenantId: 'acme', state: 'closed', count: 4 }]);
+    const after = await g.scrape();
+    expect(sumOf(after, 'stella_orch_circuit_breakers', { tenant: 'acme', state: 'open' })).toBe(0);
+    expect(sumOf(after, 'stella_orch_circuit_breakers', { tenant: 'globex', state: 'half_open' })).toBe(0);
+    g.breakers(new Error('ledger down'));
+    await g.scrape();
+    g.breakers([{ tenantId: 'acme', state: 'closed', count: 4 }]);
+    expect(sumOf(await g.scrape(), 'stella_orch_ledger_gauge_refresh_failures_total')).toBe(1);
+
+    const folded = setup({ tenantLabels: false });
+    folded.breakers([
+      { tenantId: 'acme', state: 'open', count: 1 },
+      { tenantId: 'globex', state: 'open', count: 2 },
+    ]);
+    const all = await folded.scrape();
+    expect(sumOf(all, 'stella_orch_circuit_breakers', { tenant: '_all', state: 'open' })).toBe(3);
+    expect(sumOf(all, 'stella_orch_circuit_breakers', { tenant: '_all', state: 'closed' })).toBe(0);
   });
 });

@@ -1,4 +1,10 @@
-import type { Logger, QueueDepth, QueueDepthState } from '@stella-orch/core';
+import {
+  CIRCUIT_STATES,
+  type CircuitBreakerCount,
+  type Logger,
+  type QueueDepth,
+  type QueueDepthState,
+} from '@stella-orch/core';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { LabelPolicy } from './label-policy.js';
 
@@ -6,6 +12,8 @@ import type { LabelPolicy } from './label-policy.js';
 export interface LedgerGaugeDeps {
   /** One read of every queue's depth (`JobStore.queueDepths`). */
   readonly queueDepths: () => Promise<QueueDepth[]>;
+  /** One read of every tenant's circuit breakers by state (`CircuitBreakerStore.breakerCounts`), if any. */
+  readonly circuitBreakerCounts?: () => Promise<CircuitBreakerCount[]>;
   /** A snapshot younger than this is reused by the next scrape. */
   readonly cacheMs: number;
   readonly logger: Logger;
@@ -33,8 +41,8 @@ class GaugeValues {
 const sum = (a: number, b: number): number => a + b;
 
 /**
- * Gauges of the ledger's queues, read on scrape: one statement (`queueDepths`) per snapshot, a snapshot
- * reused for `cacheMs` (scrapes of several Prometheus servers, or of every replica, cost one read each
+ * Gauges of the ledger's queues and circuit breakers, read on scrape: one statement each (`queueDepths`,
+ * `circuitBreakerCounts`) per snapshot, a snapshot reused for `cacheMs` (scrapes of several Prometheus servers, or of every replica, cost one read each
  * period). Every replica reports the same ledger: aggregate them with `max`, not `sum`. A series seen
  * once stays, at 0 when its queue empties, so that alerts see a zero rather than a gap. A failed read is
  * counted and logged; the scrape still answers, with the last values.
@@ -48,6 +56,7 @@ export class LedgerGauges {
   readonly #inFlight: Gauge<'tenant' | 'job_type'>;
   readonly #deadLetters: Gauge<'tenant' | 'job_type'>;
   readonly #oldest: Gauge<'tenant' | 'job_type'>;
+  readonly #breakers: Gauge<'tenant' | 'state'>;
   readonly #failures: Counter;
   readonly #seen = new Map<Gauge, Map<string, Labels>>();
   #snapshot: { readonly at: number; done: Promise<void>; settled: boolean } | undefined;
@@ -94,6 +103,13 @@ export class LedgerGauges {
       registers,
       collect,
     });
+    this.#breakers = new Gauge({
+      name: 'stella_orch_circuit_breakers',
+      help: 'Circuit breakers by state: closed, open, half_open (read from the ledger on scrape).',
+      labelNames: ['tenant', 'state'],
+      registers,
+      collect,
+    });
     this.#failures = new Counter({
       name: 'stella_orch_ledger_gauge_refresh_failures_total',
       help: 'Scrapes whose read of the queue gauges from the ledger failed (the last values were served).',
@@ -118,8 +134,13 @@ export class LedgerGauges {
 
   async #read(): Promise<void> {
     let depths: QueueDepth[];
+    let breakers: CircuitBreakerCount[];
+    // Both reads at once; the breakers' failure is handled here too, whichever is awaited first.
+    const breakersRead = this.#deps.circuitBreakerCounts?.() ?? Promise.resolve([]);
+    breakersRead.catch(() => undefined);
     try {
       depths = await this.#deps.queueDepths();
+      breakers = await breakersRead;
     } catch (error) {
       // Not cached: the next scrape reads again.
       this.#snapshot = undefined;
@@ -127,10 +148,10 @@ export class LedgerGauges {
       this.#deps.logger.warn({ err: error }, 'the queue gauges could not be read from the ledger');
       return;
     }
-    this.#apply(depths);
+    this.#apply(depths, breakers);
   }
 
-  #apply(depths: readonly QueueDepth[]): void {
+  #apply(depths: readonly QueueDepth[], breakers: readonly CircuitBreakerCount[]): void {
     const values = new Map<Gauge, GaugeValues>();
     const valuesOf = (gauge: Gauge): GaugeValues => {
       let found = values.get(gauge);
@@ -151,7 +172,22 @@ export class LedgerGauges {
         valuesOf(this.#oldest).add(labels, Math.max(0, depth.oldestAgeSeconds), Math.max);
       }
     }
-    for (const gauge of [this.#ready, this.#held, this.#inFlight, this.#deadLetters, this.#oldest]) {
+    // Every state of a tenant with breakers has a series, 0 when none is in it: the open-breaker alert
+    // sees a zero rather than a gap.
+    const breakerValues = valuesOf(this.#breakers);
+    for (const { tenantId, state, count } of breakers) {
+      const tenant = this.#labels.tenant(tenantId);
+      for (const each of CIRCUIT_STATES) breakerValues.add({ tenant, state: each }, 0, sum);
+      breakerValues.add({ tenant, state }, count, sum);
+    }
+    for (const gauge of [
+      this.#ready,
+      this.#held,
+      this.#inFlight,
+      this.#deadLetters,
+      this.#oldest,
+      this.#breakers,
+    ]) {
       this.#set(gauge, values.get(gauge));
     }
   }

@@ -1,5 +1,6 @@
 import {
   noJobMetrics,
+  type CircuitBreakerCount,
   noSloMetrics,
   type JobMetrics,
   type Logger,
@@ -80,7 +81,12 @@ export const disabledMetrics: OrchestratorMetrics = {
  */
 export function createOrchestratorMetrics(
   config: MetricsConfig,
-  deps: { readonly queueDepths: () => Promise<QueueDepth[]>; readonly logger: Logger },
+  deps: {
+    readonly queueDepths: () => Promise<QueueDepth[]>;
+    /** Every tenant's circuit breakers by state, for the `stella_orch_circuit_breakers` gauge. */
+    readonly circuitBreakerCounts?: () => Promise<CircuitBreakerCount[]>;
+    readonly logger: Logger;
+  },
 ): OrchestratorMetrics {
   if (!config.enabled) return disabledMetrics;
   const registry = new Registry();
@@ -90,6 +96,7 @@ export function createOrchestratorMetrics(
   const slos = new PromSloMetrics(registry, labels);
   new LedgerGauges(registry, labels, {
     queueDepths: deps.queueDepths,
+    ...(deps.circuitBreakerCounts === undefined ? {} : { circuitBreakerCounts: deps.circuitBreakerCounts }),
     cacheMs: config.ledgerCacheMs,
     logger: deps.logger,
   });

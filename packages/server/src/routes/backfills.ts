@@ -27,7 +27,7 @@ import {
 } from './backfill-schemas.js';
 
 const LANE_NOTE =
-  'Backfill jobs run in their own lane (`lane: backfill`). The lane’s capacity share (`backfill.laneShare`) is stored in the configuration but not enforced yet: the limits engine is a later release.';
+  'Backfill jobs run in their own lane (`lane: backfill`): under each limit of the tenant they hold at most `backfill.laneShare` of a concurrency cap and never draw a rate bucket below the `1 − laneShare` part kept for live traffic.';
 
 const backfillIdParams = {
   type: 'object',

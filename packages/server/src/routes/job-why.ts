@@ -35,8 +35,11 @@ const jobWhySchema = {
 } as const;
 
 /** `GET /jobs/{id}/why`: the conditions holding a job, in order, in words and codes. */
-export function registerJobWhyRoutes(app: FastifyInstance, deps: { readonly store: JobStore }): void {
-  const { store } = deps;
+export function registerJobWhyRoutes(
+  app: FastifyInstance,
+  deps: { readonly store: JobStore; readonly backfillLaneShare: number },
+): void {
+  const { store, backfillLaneShare } = deps;
   app.get<{ Params: { jobId: string } }>(
     '/jobs/:jobId/why',
     {
@@ -51,7 +54,7 @@ export function registerJobWhyRoutes(app: FastifyInstance, deps: { readonly stor
       const jobId = jobIdFrom(request.params.jobId);
       const read = await store
         .forTenant(contextOf(request).tenantId)
-        .readJobHoldFacts(jobId, { maxQueueAhead: WHY_MAX_QUEUE_AHEAD });
+        .readJobHoldFacts(jobId, { maxQueueAhead: WHY_MAX_QUEUE_AHEAD, backfillLaneShare });
       const { job, facts } = requireJob(read, jobId);
       return explainJob(job, facts);
     },

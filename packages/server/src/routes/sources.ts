@@ -2,7 +2,6 @@ import {
   auditMetadataOf,
   OrchestratorError,
   sourceRegistrationDigest,
-  validationError,
   type RequestContext,
   type Source,
   type SourceChangeContext,
@@ -12,12 +11,12 @@ import {
   type SourceStore,
 } from '@stella-orch/core';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { idempotencyKeyFrom, pageFrom } from '../http-input.js';
+import { expectedVersionFrom, idempotencyKeyFrom, pageFrom } from '../http-input.js';
 import { contextOf } from '../request-context.js';
 import { pageOf, pageQuerySchema, withProblems } from '../schemas.js';
 
 const RATE_LIMIT_NOTE =
-  'The rate limit is stored with the source; it is enforced at lease time by the limits engine (a later release), not yet.';
+  'The rate limit and the concurrency limit (maxConcurrent) are stored with the source and applied at the lease grant by admission (docs/decisions/0016-admission-and-limits.md): every limit that applies to a job must allow its lease, and a held job waits, never fails.';
 
 const sourceIdParams = {
   type: 'object',
@@ -43,6 +42,10 @@ const descriptiveFields = {
   displayName: { type: ['string', 'null'] },
   description: { type: ['string', 'null'] },
   rateLimit: rateLimitBody,
+  maxConcurrent: {
+    type: ['integer', 'null'],
+    description: 'The most jobs of the source leased or running at once: 1 to 1,000,000; null: unlimited',
+  },
 } as const;
 
 const emptyBody = { type: 'object', additionalProperties: false, properties: {} } as const;
@@ -53,6 +56,7 @@ interface RegisterBody {
   displayName?: string | null;
   description?: string | null;
   rateLimit?: SourceRateLimit | null;
+  maxConcurrent?: number | null;
 }
 
 interface PatchBody extends SourcePatch {
@@ -72,21 +76,6 @@ function notFound(sourceId: string): OrchestratorError {
 /** Sends a source with its version as the ETag. */
 function sendSource(reply: FastifyReply, source: Source, status = 200): FastifyReply {
   return reply.code(status).header('etag', `"${source.version}"`).send(source);
-}
-
-/**
- * The version an update expects: `If-Match: "N"` (weak or strong), else the body's `version`; `*` or
- * neither: any version.
- * @throws OrchestratorError `VALIDATION_FAILED` for an `If-Match` that names no version
- */
-function expectedVersionOf(header: string | string[] | undefined, bodyVersion: number | undefined) {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (value === undefined || value.trim() === '*') return bodyVersion;
-  const match = /^\s*(?:W\/)?"([1-9][0-9]{0,9})"\s*$/.exec(value);
-  if (match?.[1] === undefined) {
-    throw validationError([{ path: 'header.if-match', message: 'must be the ETag of a source ("N"), or *' }]);
-  }
-  return Number(match[1]);
 }
 
 function booleanFrom(value: 'true' | 'false' | undefined): boolean | undefined {
@@ -196,7 +185,8 @@ export function registerSourceRoutes(app: FastifyInstance, deps: { readonly sour
     {
       schema: {
         tags: ['sources'],
-        summary: 'Update a source’s type, display fields or rate limit (audited as source.update)',
+        summary:
+          'Update a source’s type, display fields, rate limit or concurrency limit (audited as source.update)',
         description: `Optimistic: with \`If-Match: "N"\` (or \`version: N\` in the body) the update is refused with 412 SOURCE_VERSION_MISMATCH unless the source is at version N. An update that changes nothing records nothing. ${RATE_LIMIT_NOTE}`,
         params: sourceIdParams,
         body: {
@@ -210,7 +200,7 @@ export function registerSourceRoutes(app: FastifyInstance, deps: { readonly sour
     async (request, reply) => {
       const ctx = contextOf(request);
       const { version, ...patch } = request.body;
-      const expectedVersion = expectedVersionOf(request.headers['if-match'], version);
+      const expectedVersion = expectedVersionFrom(request.headers['if-match'], version, 'a source');
       const { source } = await sources.forTenant(ctx.tenantId).updateSource({
         sourceId: request.params.sourceId,
         patch,

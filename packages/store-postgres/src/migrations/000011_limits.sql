@@ -106,10 +106,88 @@ CREATE TABLE orch.limit_state (
   CONSTRAINT limit_state_pkey PRIMARY KEY (tenant_id, limit_key)
 );
 
--- The queues of a job type with ready work: one range per source, in lease order, so the lease grant of a
--- tenant with limits scans each queue only up to its budget.
-CREATE INDEX jobs_ready_by_source ON orch.jobs (tenant_id, job_type, source_id, priority DESC, seq)
+-- Priority with aging: a job's place in lease order is its ready rank, the time it became eligible (in
+-- epoch seconds) less 60 seconds per priority level. Ordering by it is ordering by priority plus one level
+-- per minute waited — computed once per write (the rank of a waiting job never changes), so aging costs no
+-- periodic update: a job of priority p eligible for 10 minutes goes before a new job of priority p + 9, and
+-- low priority is never starved. Within a rank, FIFO by seq.
+ALTER TABLE orch.jobs ADD COLUMN ready_rank double precision
+  GENERATED ALWAYS AS (extract(epoch FROM (next_eligible_at - to_timestamp(0))) - priority * 60.0) STORED;
+
+-- Ready work, in lease order.
+DROP INDEX orch.jobs_ready;
+CREATE INDEX jobs_ready ON orch.jobs (tenant_id, job_type, ready_rank, seq)
   WHERE status = 'pending' AND NOT held;
--- The jobs leased or running per job type and source: what concurrency limits count, under their lock.
-CREATE INDEX jobs_in_flight ON orch.jobs (tenant_id, job_type, source_id)
+-- The queues of a job type with ready work: one range per source and lane, in lease order, so the lease
+-- grant of a tenant with limits scans each queue only up to its budget.
+CREATE INDEX jobs_ready_by_source ON orch.jobs (tenant_id, job_type, source_id, lane, ready_rank, seq)
+  WHERE status = 'pending' AND NOT held;
+-- The jobs leased or running per job type, source and lane: what concurrency limits (and the backfill
+-- lane's share of them) count, under their lock.
+CREATE INDEX jobs_in_flight ON orch.jobs (tenant_id, job_type, source_id, lane)
   WHERE status IN ('leased', 'running');
+
+-- A circuit breaker of a tenant on one source or one job type (docs/decisions/0016-admission-and-limits.md
+-- §7). Closed, it lets everything through; it opens when failed attempts reach failure_ratio of the
+-- attempts ended in the last window_seconds (at least min_volume of them), and leases nothing in its scope;
+-- after cool_down_seconds it is half-open: at most probe_leases jobs at once, closed again when that many
+-- probes succeeded, opened again by one failure. An operator can reset it to closed.
+CREATE TABLE orch.circuit_breakers (
+  tenant_id text NOT NULL,
+  breaker_id uuid NOT NULL,
+  seq bigint GENERATED ALWAYS AS IDENTITY,
+  source_id text,
+  job_type text,
+  failure_ratio double precision NOT NULL,
+  min_volume integer NOT NULL,
+  window_seconds integer NOT NULL,
+  cool_down_seconds integer NOT NULL,
+  probe_leases integer NOT NULL,
+  state text NOT NULL DEFAULT 'closed',
+  -- When the state last changed, and (open) until when it stays open.
+  state_changed_at timestamptz NOT NULL DEFAULT now(),
+  open_until timestamptz,
+  -- The attempts of the window that opened it: {"attempts": n, "failures": n}.
+  opened_with jsonb,
+  -- Half-open: the attempts of its scope ended since, counted by the completion statement.
+  probe_successes integer NOT NULL DEFAULT 0,
+  probe_failures integer NOT NULL DEFAULT 0,
+  version integer NOT NULL DEFAULT 1,
+  idempotency_key text,
+  request_digest text NOT NULL,
+  created_by text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_by text NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT circuit_breakers_pkey PRIMARY KEY (tenant_id, breaker_id),
+  CONSTRAINT circuit_breakers_source_fk FOREIGN KEY (tenant_id, source_id) REFERENCES orch.sources (tenant_id, source_id),
+  -- Exactly one of a source and a job type.
+  CONSTRAINT circuit_breakers_scope_check CHECK ((source_id IS NULL) <> (job_type IS NULL)),
+  CONSTRAINT circuit_breakers_job_type_check CHECK (job_type ~ '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$'),
+  CONSTRAINT circuit_breakers_ratio_check CHECK (failure_ratio > 0 AND failure_ratio <= 1),
+  CONSTRAINT circuit_breakers_volume_check CHECK (min_volume BETWEEN 1 AND 1000000),
+  CONSTRAINT circuit_breakers_window_check CHECK (window_seconds BETWEEN 10 AND 86400),
+  CONSTRAINT circuit_breakers_cool_down_check CHECK (cool_down_seconds BETWEEN 1 AND 86400),
+  CONSTRAINT circuit_breakers_probes_check CHECK (probe_leases BETWEEN 1 AND 1000),
+  CONSTRAINT circuit_breakers_state_check CHECK (state IN ('closed', 'open', 'half_open')),
+  CONSTRAINT circuit_breakers_open_check CHECK ((state = 'open') = (open_until IS NOT NULL))
+);
+
+CREATE UNIQUE INDEX circuit_breakers_source ON orch.circuit_breakers (tenant_id, source_id) WHERE source_id IS NOT NULL;
+CREATE UNIQUE INDEX circuit_breakers_job_type ON orch.circuit_breakers (tenant_id, job_type) WHERE job_type IS NOT NULL;
+CREATE INDEX circuit_breakers_listing ON orch.circuit_breakers (tenant_id, seq);
+CREATE UNIQUE INDEX circuit_breakers_idempotency_key ON orch.circuit_breakers (tenant_id, idempotency_key)
+  WHERE idempotency_key IS NOT NULL;
+
+-- The ended attempts of each breaker's scope in 10-second buckets, written by the completion statement
+-- (only for scopes that have a breaker) and pruned past the longest window.
+CREATE TABLE orch.circuit_outcomes (
+  tenant_id text NOT NULL,
+  breaker_id uuid NOT NULL,
+  bucket_start timestamptz NOT NULL,
+  successes integer NOT NULL DEFAULT 0,
+  failures integer NOT NULL DEFAULT 0,
+  CONSTRAINT circuit_outcomes_pkey PRIMARY KEY (tenant_id, breaker_id, bucket_start),
+  CONSTRAINT circuit_outcomes_breaker_fk FOREIGN KEY (tenant_id, breaker_id)
+    REFERENCES orch.circuit_breakers (tenant_id, breaker_id) ON DELETE CASCADE
+);

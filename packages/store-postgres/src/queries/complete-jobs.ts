@@ -71,6 +71,34 @@ watermarked AS (
   ON CONFLICT (tenant_id, source_id, job_type) DO UPDATE
   SET watermark = GREATEST(w.watermark, excluded.watermark), updated_at = now()
   WHERE excluded.watermark > w.watermark
+),
+-- 9. the attempts ended here in the scope of each circuit breaker of the tenant (none: no row, no write),
+--    per 10-second bucket; a canceled attempt says nothing about the upstream
+breaker_counts AS (
+  SELECT b.breaker_id, b.state,
+    count(*) FILTER (WHERE e.disposition = 'succeeded')::int AS successes,
+    count(*) FILTER (WHERE e.disposition IN ('retry_scheduled', 'dead_lettered'))::int AS failures
+  FROM ended e
+  JOIN orch.circuit_breakers b
+    ON b.tenant_id = e.tenant_id AND (b.source_id = e.source_id OR b.job_type = e.job_type)
+  WHERE e.disposition <> 'canceled'
+  GROUP BY b.breaker_id, b.state
+),
+breaker_buckets AS (
+  INSERT INTO orch.circuit_outcomes AS o (tenant_id, breaker_id, bucket_start, successes, failures)
+  SELECT $1, c.breaker_id, date_bin('10 seconds', now(), timestamptz '2000-01-01 00:00:00+00'),
+    c.successes, c.failures
+  FROM breaker_counts c
+  ORDER BY c.breaker_id
+  ON CONFLICT (tenant_id, breaker_id, bucket_start) DO UPDATE
+  SET successes = o.successes + excluded.successes, failures = o.failures + excluded.failures
+),
+-- 10. a half-open breaker counts the outcomes of its probes on its own row
+breaker_probes AS (
+  UPDATE orch.circuit_breakers AS b
+  SET probe_successes = b.probe_successes + c.successes, probe_failures = b.probe_failures + c.failures
+  FROM breaker_counts c
+  WHERE b.tenant_id = $1 AND b.breaker_id = c.breaker_id AND c.state = 'half_open' AND b.state = 'half_open'
 )
 SELECT ${JOB_COLUMNS}, j.disposition, h.ord, h.leased_at, j.job_id IS NULL AS deferred
 FROM held h

@@ -6,10 +6,10 @@ import { JOB_COLUMNS } from './job-columns.js';
 // the backfill whose run it belongs to (unique per run),
 // the parents that have not succeeded (through the edges' primary key), and for a pending job that is
 // leasable now, the ready jobs of its type that a lease call takes first. That count walks the ready index
-// (tenant_id, job_type, priority DESC, seq) from its start and stops at $3 rows, so a deep backlog costs no
+// (tenant_id, job_type, ready_rank, seq) from its start and stops at $3 rows, so a deep backlog costs no
 // more than the cap.
 const READ_JOB_HOLD_FACTS = `
-SELECT ${JOB_COLUMNS}, j.held, j.cancel_reason, now() AS db_now,
+SELECT ${JOB_COLUMNS}, j.held, j.lane, j.cancel_reason, now() AS db_now,
   s.source_id AS s_source_id, s.enabled AS s_enabled, s.paused AS s_paused, s.pause_reason AS s_pause_reason,
   s.pause_ticket AS s_pause_ticket, s.paused_by AS s_paused_by, s.paused_at AS s_paused_at,
   b.backfill_id::text AS b_backfill_id, b.status AS b_status, b.paused_by AS b_paused_by,
@@ -28,8 +28,7 @@ SELECT ${JOB_COLUMNS}, j.held, j.cancel_reason, now() AS db_now,
         AND a.job_type = j.job_type
         AND a.status = 'pending'
         AND NOT a.held
-        AND a.priority >= j.priority
-        AND (a.priority > j.priority OR a.seq < j.seq)
+        AND (a.ready_rank, a.seq) < (j.ready_rank, j.seq)
         AND a.next_eligible_at <= now()
       LIMIT $3
     ) ahead
@@ -42,6 +41,7 @@ WHERE j.tenant_id = $1 AND j.job_id = $2::uuid`;
 /** A job row with the facts that hold it; the `s_` columns are `NULL` for a job without a source. */
 export interface JobHoldFactsRow extends JobRow {
   readonly held: boolean;
+  readonly lane: 'live' | 'backfill';
   readonly cancel_reason: string | null;
   readonly db_now: Date | string;
   readonly s_source_id: string | null;

@@ -12,7 +12,8 @@ import { JOB_COLUMNS } from './job-columns.js';
 // has a limit that can apply, the statement leases nothing and answers `limited`, and the caller grants
 // through the limits (limited-lease.ts).
 const LEASE_JOBS = `
--- 0. whether a limit can apply: a quota for the tenant or a requested type, a limited source, a throttle
+-- 0. whether a limit can apply: a quota for the tenant or a requested type, a limited source, a throttle,
+--    a breaker that is not closed
 WITH guard AS (
   SELECT EXISTS (SELECT 1 FROM orch.quotas q
       WHERE q.tenant_id = $1 AND (q.job_type IS NULL OR q.job_type = ANY($2::text[])))
@@ -20,30 +21,33 @@ WITH guard AS (
       WHERE s.tenant_id = $1 AND (s.rate_limit_burst IS NOT NULL OR s.max_concurrent IS NOT NULL))
     OR EXISTS (SELECT 1 FROM orch.throttles t
       WHERE t.tenant_id = $1 AND t.revoked_at IS NULL AND t.expires_at > now()
-        AND (t.job_type IS NULL OR t.job_type = ANY($2::text[]))) AS limited
+        AND (t.job_type IS NULL OR t.job_type = ANY($2::text[])))
+    OR EXISTS (SELECT 1 FROM orch.circuit_breakers b
+      WHERE b.tenant_id = $1 AND b.state <> 'closed'
+        AND (b.job_type IS NULL OR b.job_type = ANY($2::text[]))) AS limited
 ),
 -- 1. per job type, the first eligible pending jobs in lease order, locked
 candidates AS (
-  SELECT c.job_id, c.priority, c.seq
+  SELECT c.job_id, c.ready_rank, c.seq
   FROM guard g
   CROSS JOIN unnest($2::text[]) AS t(job_type)
   CROSS JOIN LATERAL (
-    SELECT j.job_id, j.priority, j.seq
+    SELECT j.job_id, j.ready_rank, j.seq
     FROM orch.jobs j
     WHERE j.tenant_id = $1
       AND j.status = 'pending'
       AND NOT j.held
       AND j.job_type = t.job_type
       AND j.next_eligible_at <= now()
-    ORDER BY j.priority DESC, j.seq
+    ORDER BY j.ready_rank, j.seq
     LIMIT $3
     FOR NO KEY UPDATE SKIP LOCKED
   ) c
   WHERE NOT g.limited
 ),
--- 2. across the types: highest priority first, FIFO within a priority
+-- 2. across the types, in lease order: priority aged by the wait (ready_rank, migration 000011), then FIFO
 picked AS (
-  SELECT job_id FROM candidates ORDER BY priority DESC, seq LIMIT $3
+  SELECT job_id FROM candidates ORDER BY ready_rank, seq LIMIT $3
 ),
 -- 3. lease them: a new lease id, the next fencing token, the next attempt; timed by the database clock
 leased AS (
@@ -64,7 +68,7 @@ history AS (
   INSERT INTO orch.job_history (tenant_id, job_id, from_status, to_status, attempt, reason, actor)
   SELECT l.tenant_id, l.job_id, 'pending', 'leased', l.attempt, 'leased', l.worker_id
   FROM leased l
-  ORDER BY l.priority DESC, l.seq
+  ORDER BY l.ready_rank, l.seq
 ),
 -- 5. one job.leased event per lease
 events AS (
@@ -72,13 +76,13 @@ events AS (
   SELECT l.tenant_id, 'job.leased', l.job_id, l.attempt, l.worker_id,
     jsonb_build_object('leaseId', l.lease_id, 'fencingToken', l.fencing_token, 'workerId', l.worker_id)
   FROM leased l
-  ORDER BY l.priority DESC, l.seq
+  ORDER BY l.ready_rank, l.seq
 )
 -- one row per leased job; a single row without a job when nothing was leased
 SELECT g.limited, ${JOB_COLUMNS}
 FROM guard g
 LEFT JOIN leased j ON true
-ORDER BY j.priority DESC, j.seq`;
+ORDER BY j.ready_rank, j.seq`;
 
 /** Parameters of {@link leaseJobs}. */
 export interface LeaseJobsParams {

@@ -1,13 +1,14 @@
 import type { JobRow } from '../row-mappers.js';
 import type { SqlExecutor } from '../sql-driver.js';
+import type { InFlightRow } from './limit-facts.js';
 import { JOB_COLUMNS } from './job-columns.js';
 
 // The lease grant of a tenant with limits (docs/decisions/0016-admission-and-limits.md), in two statements
 // of one transaction around the pure admission in core.
 //
 // 1. Candidates. The queues of the requested types with ready work are found by a skip scan of
-//    jobs_ready_by_source (one index descent per source, however deep each backlog is); each queue is then
-//    scanned in lease order up to its budget — the least of the limits that apply to it, as rows
+//    jobs_ready_by_source (one index descent per source, however deep each backlog is); each queue (and
+//    lane: live, backfill) is then scanned in lease order up to its budget — the least of the limits that apply to it, as rows
 //    ($3 job type, $4 source, $5 budget; NULL matches any) — and its rows locked with SKIP LOCKED. A queue
 //    whose budget is 0 is never scanned, so a throttled or paused backlog costs nothing.
 const LEASE_CANDIDATES = `
@@ -44,39 +45,55 @@ sized AS (
       WHERE (b.job_type IS NULL OR b.job_type = q.job_type)
         AND (b.source_id IS NULL OR b.source_id = q.source_id)), $6::int)) AS budget
   FROM queues q
-)
-SELECT c.job_id::text AS job_id, z.job_type, z.source_id, c.priority, c.seq::float8 AS seq
+),
+candidates AS (
+SELECT c.job_id::text AS job_id, z.job_type, z.source_id, l.lane, c.ready_rank, c.seq::float8 AS seq
 FROM sized z
+CROSS JOIN (VALUES ('live'), ('backfill')) AS l(lane)
 CROSS JOIN LATERAL (
-  SELECT j.job_id, j.priority, j.seq
+  SELECT j.job_id, j.ready_rank, j.seq
   FROM orch.jobs j
   WHERE j.tenant_id = $1 AND j.status = 'pending' AND NOT j.held AND j.job_type = z.job_type
-    AND j.source_id = z.source_id AND j.next_eligible_at <= now()
-  ORDER BY j.priority DESC, j.seq
+    AND j.source_id = z.source_id AND j.lane = l.lane AND j.next_eligible_at <= now()
+  ORDER BY j.ready_rank, j.seq
   LIMIT z.budget
   FOR NO KEY UPDATE SKIP LOCKED
 ) c
 WHERE z.source_id IS NOT NULL AND z.budget > 0
 UNION ALL
-SELECT c.job_id::text, z.job_type, NULL, c.priority, c.seq::float8
+SELECT c.job_id::text, z.job_type, NULL, l.lane, c.ready_rank, c.seq::float8
 FROM sized z
+CROSS JOIN (VALUES ('live'), ('backfill')) AS l(lane)
 CROSS JOIN LATERAL (
-  SELECT j.job_id, j.priority, j.seq
+  SELECT j.job_id, j.ready_rank, j.seq
   FROM orch.jobs j
   WHERE j.tenant_id = $1 AND j.status = 'pending' AND NOT j.held AND j.job_type = z.job_type
-    AND j.source_id IS NULL AND j.next_eligible_at <= now()
-  ORDER BY j.priority DESC, j.seq
+    AND j.source_id IS NULL AND j.lane = l.lane AND j.next_eligible_at <= now()
+  ORDER BY j.ready_rank, j.seq
   LIMIT z.budget
   FOR NO KEY UPDATE SKIP LOCKED
 ) c
-WHERE z.source_id IS NULL AND z.budget > 0`;
+WHERE z.source_id IS NULL AND z.budget > 0
+),
+-- the jobs in flight per queue and lane ($7: when a concurrency cap needs them): counted here, after the
+-- limit rows were locked, so this statement's snapshot includes every grant that held the lock before
+in_flight AS (
+  SELECT j.job_type, j.source_id, j.lane, count(*)::int AS count
+  FROM orch.jobs j
+  WHERE $7::boolean AND j.tenant_id = $1 AND j.status IN ('leased', 'running')
+  GROUP BY j.job_type, j.source_id, j.lane
+)
+SELECT (SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]'::jsonb) FROM candidates c) AS candidates,
+  (SELECT coalesce(jsonb_agg(to_jsonb(i)), '[]'::jsonb) FROM in_flight i) AS in_flight`;
 
 /** A locked ready job found by the queue scan. */
 export interface CandidateRow {
   readonly job_id: string;
   readonly job_type: string;
   readonly source_id: string | null;
-  readonly priority: number;
+  readonly lane: 'live' | 'backfill';
+  /** The job's place in lease order: eligible time less a minute per priority level (migration 000011). */
+  readonly ready_rank: number;
   readonly seq: number;
 }
 
@@ -87,25 +104,37 @@ export interface ScopeBudget {
   readonly budget: number;
 }
 
-/** Finds and locks up to `limit` ready jobs per queue of `jobTypes`, each queue within its budgets. */
-export function leaseCandidates(
+/** What {@link leaseCandidates} found: the locked candidates and the jobs in flight. */
+export interface CandidatesRow {
+  readonly candidates: readonly CandidateRow[];
+  readonly in_flight: readonly InFlightRow[];
+}
+
+/**
+ * Finds and locks up to `limit` ready jobs per queue of `jobTypes`, each queue within its budgets, and
+ * counts the jobs in flight (when `countInFlight`), in one statement.
+ */
+export async function leaseCandidates(
   tx: SqlExecutor,
   params: {
     readonly tenantId: string;
     readonly jobTypes: readonly string[];
     readonly budgets: readonly ScopeBudget[];
     readonly limit: number;
+    readonly countInFlight: boolean;
   },
-): Promise<CandidateRow[]> {
+): Promise<CandidatesRow> {
   const { budgets } = params;
-  return tx.query<CandidateRow>(LEASE_CANDIDATES, [
+  const [row] = await tx.query<CandidatesRow>(LEASE_CANDIDATES, [
     params.tenantId,
     params.jobTypes,
     budgets.map((b) => b.jobType),
     budgets.map((b) => b.sourceId),
     budgets.map((b) => b.budget),
     params.limit,
+    params.countInFlight,
   ]);
+  return row ?? { candidates: [], in_flight: [] };
 }
 
 // 2. The grant: the admitted jobs ($2, in lease order; locked by statement 1 in this transaction) are

@@ -17,6 +17,7 @@ export interface SourceRow {
   readonly paused_at: SqlTimestamp | null;
   readonly rate_limit_burst: number | null;
   readonly rate_limit_refill_per_second: number | null;
+  readonly max_concurrent: number | null;
   readonly version: number;
   readonly idempotency_key: string | null;
   readonly request_digest: string;
@@ -29,16 +30,16 @@ export interface SourceRow {
 
 const SOURCE_COLUMNS = `s.tenant_id, s.source_id, s.source_type, s.display_name, s.description, s.enabled,
   s.paused, s.pause_reason, s.pause_ticket, s.paused_by, s.paused_at, s.rate_limit_burst,
-  s.rate_limit_refill_per_second, s.version, s.idempotency_key, s.request_digest, s.seq::float8 AS seq,
+  s.rate_limit_refill_per_second, s.max_concurrent, s.version, s.idempotency_key, s.request_digest, s.seq::float8 AS seq,
   s.created_by, s.created_at, s.updated_by, s.updated_at`;
 
 // A conflict on the id or on the idempotency key inserts nothing; the caller finds out which.
 const INSERT_SOURCE = `
 INSERT INTO orch.sources AS s (
   tenant_id, source_id, source_type, display_name, description, rate_limit_burst,
-  rate_limit_refill_per_second, idempotency_key, request_digest, created_by, updated_by
+  rate_limit_refill_per_second, max_concurrent, idempotency_key, request_digest, created_by, updated_by
 )
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $11, $8, $9, $10, $10)
 ON CONFLICT DO NOTHING
 RETURNING ${SOURCE_COLUMNS}`;
 
@@ -76,7 +77,7 @@ UPDATE orch.sources AS s
 SET source_type = $3, display_name = $4, description = $5, rate_limit_burst = $6,
   rate_limit_refill_per_second = $7, enabled = $8, paused = $9, pause_reason = $10, pause_ticket = $11,
   paused_by = $12, paused_at = CASE WHEN $9::boolean THEN coalesce(s.paused_at, now()) END,
-  version = s.version + 1, updated_by = $13, updated_at = now()
+  max_concurrent = $14, version = s.version + 1, updated_by = $13, updated_at = now()
 WHERE s.tenant_id = $1 AND s.source_id = $2
 RETURNING ${SOURCE_COLUMNS}`;
 
@@ -118,6 +119,7 @@ export interface InsertSourceParams {
   readonly description: string | null;
   readonly rateLimitBurst: number | null;
   readonly rateLimitRefillPerSecond: number | null;
+  readonly maxConcurrent: number | null;
   readonly idempotencyKey: string | null;
   readonly requestDigest: string;
   readonly createdBy: string;
@@ -136,6 +138,7 @@ export async function insertSource(db: SqlExecutor, p: InsertSourceParams): Prom
     p.idempotencyKey,
     p.requestDigest,
     p.createdBy,
+    p.maxConcurrent,
   ]);
   return rows[0] ?? null;
 }
@@ -194,6 +197,7 @@ export interface SourceState {
   readonly description: string | null;
   readonly rateLimitBurst: number | null;
   readonly rateLimitRefillPerSecond: number | null;
+  readonly maxConcurrent: number | null;
   readonly enabled: boolean;
   readonly paused: boolean;
   readonly pauseReason: string | null;
@@ -223,6 +227,7 @@ export async function updateSource(
     state.pauseTicket,
     state.pausedBy,
     updatedBy,
+    state.maxConcurrent,
   ]);
   return rows[0] ?? null;
 }

@@ -1,0 +1,74 @@
+import { limitKeys } from './limit-rules.js';
+import { quotaBucket, type Quota } from './quota.js';
+import { tokensAt, type BucketLevel } from './token-bucket.js';
+
+/** The load of one job type of a tenant, as the ledger counts it. */
+export interface JobTypeLoad {
+  readonly jobType: string;
+  /** Jobs leased or running. */
+  readonly active: number;
+  /** Pending jobs that are not held and eligible now. */
+  readonly ready: number;
+}
+
+/** One quota and what its scope (the tenant, and its job type when it has one) uses now. */
+export interface QuotaUsage {
+  readonly quota: Quota;
+  /** Jobs of its scope leased or running: what `maxActive` caps. */
+  readonly active: number;
+  /** The tokens in its hourly bucket now; `null` without `maxPerHour`. */
+  readonly tokens: number | null;
+  /** The bucket's capacity (`burst`, or its default); `null` without `maxPerHour`. */
+  readonly tokenCapacity: number | null;
+  /** Pending jobs of its scope that are not held and eligible now: what waits for a lease. */
+  readonly readyJobs: number;
+}
+
+/** The quotas of a tenant with their usage, and the tenant's totals, at one instant of the ledger's clock. */
+export interface QuotaSummary {
+  readonly tenantId: string;
+  /** The database clock the usage was read at. */
+  readonly asOf: string;
+  /** Every job of the tenant, with or without a quota. */
+  readonly totals: { readonly active: number; readonly readyJobs: number };
+  /** In listing order (oldest quota first). */
+  readonly quotas: readonly QuotaUsage[];
+}
+
+/**
+ * The usage of each quota from the tenant's load by job type and the stored bucket levels (keyed as the
+ * lease grant keys them, `limitKeys.quota`; a bucket without a stored level is full), at `nowMs` of the
+ * database clock.
+ * A tenant-wide quota counts every job type.
+ */
+export function summarizeQuotas(params: {
+  readonly tenantId: string;
+  readonly quotas: readonly Quota[];
+  readonly loads: readonly JobTypeLoad[];
+  readonly levels: ReadonlyMap<string, BucketLevel>;
+  readonly nowMs: number;
+}): QuotaSummary {
+  const byType = new Map(params.loads.map((load) => [load.jobType, load]));
+  const totals = params.loads.reduce(
+    (sum, load) => ({ active: sum.active + load.active, readyJobs: sum.readyJobs + load.ready }),
+    { active: 0, readyJobs: 0 },
+  );
+  const quotas = params.quotas.map((quota): QuotaUsage => {
+    const load =
+      quota.jobType === null
+        ? { active: totals.active, ready: totals.readyJobs }
+        : (byType.get(quota.jobType) ?? { active: 0, ready: 0 });
+    const bucket = quotaBucket(quota);
+    return {
+      quota,
+      active: load.active,
+      tokens:
+        bucket === null
+          ? null
+          : tokensAt(bucket, params.levels.get(limitKeys.quota(quota.jobType)), params.nowMs),
+      tokenCapacity: bucket?.capacity ?? null,
+      readyJobs: load.ready,
+    };
+  });
+  return { tenantId: params.tenantId, asOf: new Date(params.nowMs).toISOString(), totals, quotas };
+}
