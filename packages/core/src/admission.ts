@@ -149,11 +149,51 @@ export interface LeaseCandidate extends QueueKey {
   readonly seq: number;
 }
 
+/** How a limit held back ready work at a grant. */
+export type LimitHoldEffect = 'pause' | 'concurrency' | 'rate' | 'backfill_lane';
+
+/** A limit that held back ready work at one lease grant (what the `stella_orch_limit_holds_total` counts). */
+export interface LimitHold {
+  readonly limit: LimitRule['origin']['kind'];
+  readonly effect: LimitHoldEffect;
+}
+
 /** The jobs a lease call takes, in lease order, and how many each limit granted. */
 export interface AdmittedLeases {
   readonly picked: readonly LeaseCandidate[];
   /** Jobs granted per limit key. */
   readonly granted: ReadonlyMap<string, number>;
+  /** The limits that held back a candidate, by limit key. */
+  readonly held: ReadonlyMap<string, LimitHold>;
+}
+
+/** How a limit with `jobsLeft` jobs and `tokensLeft` tokens holds a job of `lane`. */
+function holdEffect(
+  state: RuleState,
+  left: { readonly jobs: number; readonly tokens: number | null },
+  lane: JobLane,
+): LimitHoldEffect {
+  if (state.rule.pause !== null) return 'pause';
+  if (left.jobs < 1) return left.tokens !== null && left.tokens < 1 ? 'rate' : 'concurrency';
+  return lane === 'backfill' ? 'backfill_lane' : 'concurrency';
+}
+
+/**
+ * The limits that leave `queues` (ready work the scan did not take: their budget was 0) without a job, by
+ * limit key: one hold per limit, however many queues it holds.
+ */
+export function queueBudgetHolds(admission: Admission, queues: readonly QueueKey[]): Map<string, LimitHold> {
+  const held = new Map<string, LimitHold>();
+  for (const queue of queues) {
+    for (const s of admission.states) {
+      if (s.remaining >= 1 || !ruleApplies(s.rule.scope, queue)) continue;
+      held.set(s.rule.key, {
+        limit: s.rule.origin.kind,
+        effect: holdEffect(s, { jobs: 0, tokens: s.tokens }, 'live'),
+      });
+    }
+  }
+  return held;
 }
 
 /**
@@ -181,6 +221,7 @@ export function pickAdmitted(
     admission.states.map((s) => [s.rule.key, { jobs: s.remaining, tokens: s.tokens, slots: s.lane.slots }]),
   );
   const granted = new Map<string, number>();
+  const held = new Map<string, LimitHold>();
   const picked: LeaseCandidate[] = [];
   for (const { c } of ranked) {
     if (picked.length >= limit) break;
@@ -191,7 +232,12 @@ export function pickAdmitted(
       if (l === undefined || l.jobs < 1) return false;
       return !backfill || backfillAllowed(l.jobs, l.tokens, { reserve: s.lane.reserve, slots: l.slots }) >= 1;
     };
-    if (!applying.every(allows)) continue;
+    const blocker = applying.find((s) => !allows(s));
+    if (blocker !== undefined) {
+      const l = left.get(blocker.rule.key) ?? { jobs: 0, tokens: null };
+      held.set(blocker.rule.key, { limit: blocker.rule.origin.kind, effect: holdEffect(blocker, l, c.lane) });
+      continue;
+    }
     for (const { rule } of applying) {
       const l = left.get(rule.key);
       if (l === undefined) continue;
@@ -202,7 +248,7 @@ export function pickAdmitted(
     }
     picked.push(c);
   }
-  return { picked, granted };
+  return { picked, granted, held };
 }
 
 /** The bucket levels to store after a grant: each bucket's tokens now, less what it granted. */

@@ -219,6 +219,7 @@ describe('the public surface of @stella-orch/core', () => {
       'lockedLimitKeys',
       'pickAdmitted',
       'queueBudget',
+      'queueBudgetHolds',
       'queueHolds',
       'ruleApplies',
       // quota, throttle, token-bucket

@@ -1,3 +1,4 @@
+import type { LimitHold } from './admission.js';
 import type { Job } from './job.js';
 import type { CompletedJob, CompletionDisposition, LeasedJob, ReapedLease } from './job-store.js';
 
@@ -41,6 +42,8 @@ export interface JobMetrics {
   jobsLeased(grants: readonly LeaseGrant[]): void;
   /** How long one lease call took the ledger to decide and grant (limits included), granted or not. */
   leaseGrantTimed(seconds: number): void;
+  /** The limits that held back ready work at one lease grant of `tenantId` (one entry per limit). */
+  limitHolds(tenantId: string, holds: readonly LimitHold[]): void;
   /** Attempts ended, by a worker's completion or by the lease reaper. */
   attemptsEnded(attempts: readonly EndedAttempt[]): void;
   /** A job an operator canceled before any worker held it (waiting or pending). */
@@ -54,6 +57,7 @@ export const noJobMetrics: JobMetrics = {
   jobsCreated: () => undefined,
   jobsLeased: () => undefined,
   leaseGrantTimed: () => undefined,
+  limitHolds: () => undefined,
   attemptsEnded: () => undefined,
   queuedJobCanceled: () => undefined,
   leasesLost: () => undefined,

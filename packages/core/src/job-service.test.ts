@@ -223,6 +223,10 @@ class FakeJobStore implements JobStore {
     return Promise.resolve([]);
   }
 
+  onLimitHolds(): () => void {
+    return () => undefined;
+  }
+
   evaluateCircuitBreakers(params: { readonly limit: number }): Promise<CircuitStateChange[]> {
     this.calls.push({ tenantId: null, method: 'evaluateCircuitBreakers', params });
     return Promise.resolve([]);
@@ -1399,6 +1403,9 @@ describe('JobService metrics', () => {
     }
     leaseGrantTimed(seconds: number): void {
       this.grantSeconds.push(seconds);
+    }
+    limitHolds(): void {
+      // not reported by the job service: the ledger's listener feeds it (see the server's app)
     }
     attemptsEnded(attempts: readonly EndedAttempt[]): void {
       this.ended.push(...attempts);

@@ -1,3 +1,4 @@
+import type { LimitHold } from './admission.js';
 import type { AuditMetadata } from './audit-entry.js';
 import type { CircuitStateChange } from './circuit-breaker.js';
 import type { JsonValue } from './canonical-json.js';
@@ -359,6 +360,11 @@ export interface JobStore {
    * transition with its `circuit.*` event (decision 0016 §7). Safe in every replica.
    */
   evaluateCircuitBreakers(params: { readonly limit: number }): Promise<CircuitStateChange[]>;
+  /**
+   * Calls `listener` after a lease grant of this process in which limits held back ready work, with the
+   * limits that did (one entry per limit). Returns the unsubscribe function.
+   */
+  onLimitHolds(listener: (tenantId: string, holds: readonly LimitHold[]) => void): () => void;
   /**
    * Calls `listener` when jobs may have become eligible (submitted, retried, released), possibly from
    * another process sharing the ledger. Returns the unsubscribe function.

@@ -9,7 +9,7 @@
  * Holds of flow control (rate limits, quotas, concurrency, pause, circuits, dependencies) do not exist yet;
  * they will be states of their own.
  */
-export type QueueDepthState = 'ready' | 'backoff' | 'not_before' | 'in_flight' | 'dead_letter';
+export type QueueDepthState = 'ready' | 'paused' | 'backoff' | 'not_before' | 'in_flight' | 'dead_letter';
 
 /** How many jobs of a tenant and job type are in one state, as the ledger counted them. */
 export interface QueueDepth {

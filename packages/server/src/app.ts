@@ -197,6 +197,9 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
     logger: app.log.child({ component: 'slo-evaluator' }),
     pauser: deps.sourcePauser ?? sourceRegistryPauser(deps.sources),
   });
+  const stopHoldMetrics = store.onLimitHolds((tenantId, holds) => {
+    metrics.jobs.limitHolds(tenantId, holds);
+  });
   const waiter = new LeaseWaiter(store);
   const events = new EventHub(
     {
@@ -218,6 +221,7 @@ export async function buildApp(deps: AppDeps): Promise<OrchestratorApp> {
   // Release long-polling lease calls before the server waits for in-flight requests to end.
   app.addHook('preClose', (done) => {
     waiter.close();
+    stopHoldMetrics();
     done();
   });
   // End the event streams with a resync message before the sockets close.

@@ -1,4 +1,4 @@
-import type { Logger } from '@stella-orch/core';
+import type { LimitHold, Logger } from '@stella-orch/core';
 import type { JobsReadyNotifier } from './jobs-ready-notifier.js';
 import type { EmbeddedMaintenance } from './embedded-maintenance.js';
 import type { LimitHints } from './limit-hints.js';
@@ -13,4 +13,6 @@ export interface LedgerContext {
   readonly limitHints: LimitHints;
   /** The embedded database's ANALYZE and VACUUM (PGlite only; `null` with a PostgreSQL server). */
   readonly maintenance: EmbeddedMaintenance | null;
+  /** Who hears of the limits that held back ready work at this process's lease grants (metrics). */
+  readonly limitHoldListeners: Set<(tenantId: string, holds: readonly LimitHold[]) => void>;
 }

@@ -1,4 +1,12 @@
-import { admit, agedPriority, bucketLevelsAfter, pickAdmitted, type InFlightCount } from '@stella-orch/core';
+import {
+  admit,
+  agedPriority,
+  bucketLevelsAfter,
+  pickAdmitted,
+  queueBudgetHolds,
+  type InFlightCount,
+  type LimitHold,
+} from '@stella-orch/core';
 import { inFlightOf, lockTenantLimits } from './limit-reads.js';
 import { leaseAdmitted, leaseCandidates, type ScopeBudget } from './queries/lease-queues.js';
 import type { JobRow } from './row-mappers.js';
@@ -22,12 +30,13 @@ export interface LeaseRequest {
  * queue up to its budget and count the jobs in flight (one statement, after the lock); then, with core `admit`
  * and `pickAdmitted` choosing the jobs every limit allows together, lease them and store the buckets' new
  * levels. Replicas granting against one limit queue up on its row, so none can grant what another already
- * took. `limited` says whether any limit applied (the caller's path hint).
+ * took. `limited` says whether any limit applied (the caller's path hint); `holds`, which limits held back
+ * ready work (one per limit; for metrics).
  */
 export async function leaseWithLimits(
   tx: SqlExecutor,
   request: LeaseRequest,
-): Promise<{ readonly rows: JobRow[]; readonly limited: boolean }> {
+): Promise<{ readonly rows: JobRow[]; readonly limited: boolean; readonly holds: readonly LimitHold[] }> {
   const { tenantId, limit } = request;
   const { limits, levels } = await lockTenantLimits(tx, tenantId, request.jobTypes);
   const evaluate = (inFlight: readonly InFlightCount[]) =>
@@ -55,7 +64,7 @@ export async function leaseWithLimits(
     countInFlight: limits.rules.some((r) => r.maxConcurrent !== null),
   });
   const admission = evaluate(inFlightOf(found.in_flight));
-  const { picked, granted } = pickAdmitted(
+  const { picked, granted, held } = pickAdmitted(
     admission,
     found.candidates.map((c) => ({
       jobId: c.job_id,
@@ -68,7 +77,8 @@ export async function leaseWithLimits(
     limit,
   );
   const limited = limits.rules.length > 0;
-  if (picked.length === 0) return { rows: [], limited };
+  const holds = [...new Map([...queueBudgetHolds(admission, found.held_queues), ...held]).values()];
+  if (picked.length === 0) return { rows: [], limited, holds };
   const at = new Date(admission.nowMs).toISOString();
   const levelWrites = bucketLevelsAfter(admission, granted)
     .filter((l) => (granted.get(l.key) ?? 0) > 0)
@@ -80,5 +90,5 @@ export async function leaseWithLimits(
     workerId: request.workerId,
     levels: levelWrites,
   });
-  return { rows, limited };
+  return { rows, limited, holds };
 }

@@ -6,6 +6,7 @@ import {
   type Logger,
   type PoolLeaseParams,
   type CircuitStateChange,
+  type LimitHold,
   type QueueDepth,
   type ReapedLease,
   type TenantJobStore,
@@ -63,6 +64,7 @@ export class PostgresJobStore implements JobStore {
       logger,
       notifier: new JobsReadyNotifier(driver, logger),
       limitHints: new LimitHints(),
+      limitHoldListeners: new Set(),
       maintenance: driver.capabilities.engine === 'pglite' ? new EmbeddedMaintenance(driver, logger) : null,
     };
     this.#ctx.maintenance?.start();
@@ -167,6 +169,15 @@ export class PostgresJobStore implements JobStore {
       count: row.count,
       oldestAgeSeconds: row.oldest_age_seconds,
     }));
+  }
+
+  /** @inheritdoc */
+  onLimitHolds(listener: (tenantId: string, holds: readonly LimitHold[]) => void): () => void {
+    const listeners = this.#ctx.limitHoldListeners;
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+    };
   }
 
   /** @inheritdoc */

@@ -237,6 +237,9 @@ export class PostgresTenantJobStore implements TenantJobStore {
     }
     const granted = await runLedgerOperation(() => driver.transaction((tx) => leaseWithLimits(tx, request)));
     limitHints.remember(this.tenantId, granted.limited);
+    if (granted.holds.length > 0) {
+      for (const listener of this.#ctx.limitHoldListeners) listener(this.tenantId, granted.holds);
+    }
     return granted.rows;
   }
 

@@ -5,8 +5,10 @@ import {
   freshTenant,
   leaseOne,
   NO_BACKOFF,
+  TEST_ACTOR,
   type ConformanceContext,
 } from './job-store-fixtures.js';
+import { registerTestSource } from './sources.testsuite.js';
 
 /** The ledger read behind the queue gauges: depths by tenant, job type and state. */
 export function gaugeTests(ctx: ConformanceContext): void {
@@ -50,5 +52,24 @@ export function gaugeTests(ctx: ConformanceContext): void {
     for (const key of ['a/in_flight', 'b/not_before', 'c/backoff', 'd/dead_letter']) {
       expect(byKey.get(key)).toMatchObject({ count: 1, oldestAgeSeconds: null });
     }
+  });
+
+  test('queueDepths counts the jobs of a paused source as paused, not ready', async () => {
+    const tenant = freshTenant(ctx.store);
+    const sources = ctx.sources.forTenant(tenant.tenantId);
+    const sourceId = await registerTestSource(sources);
+    await createOne(tenant, { jobType: 'p', sourceId });
+    await createOne(tenant, { jobType: 'p', sourceId });
+    await createOne(tenant, { jobType: 'p' });
+    await sources.changeSourceState({
+      sourceId,
+      change: { action: 'pause', pause: { reason: 'upstream outage' } },
+      actor: TEST_ACTOR,
+    });
+    const depths = (await ctx.store.queueDepths()).filter((d) => d.tenantId === tenant.tenantId);
+    expect(depths.map((d) => [d.state, d.count]).sort()).toEqual([
+      ['paused', 2],
+      ['ready', 1],
+    ]);
   });
 }

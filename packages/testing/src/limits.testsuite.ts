@@ -427,6 +427,33 @@ export function limitsConformance(name: string, factory: LimitsFactory): void {
       }
     });
 
+    test('tells its listeners which limits held back ready work at a grant, once per limit', async () => {
+      const tenant = freshTenant(ledger().store);
+      const capped = await source(tenant, { maxConcurrent: 1 });
+      const paused = await source(tenant);
+      await fill(tenant, 3, { sourceId: capped });
+      await fill(tenant, 2, { sourceId: paused });
+      await throttle(tenant, { sourceId: paused, pause: true, ms: 60_000 });
+      const heard: { tenantId: string; holds: readonly unknown[] }[] = [];
+      const stop = ledger().store.onLimitHolds((tenantId, holds) => heard.push({ tenantId, holds }));
+      try {
+        expect(await lease(tenant)).toHaveLength(1);
+        // The first grant filled the source's cap; the second finds it full: both limits refuse work.
+        expect(heard.map((h) => h.holds)).toEqual([[{ limit: 'throttle', effect: 'pause' }]]);
+        expect(await lease(tenant)).toEqual([]);
+        expect(heard[1]).toEqual({
+          tenantId: tenant.tenantId,
+          holds: expect.arrayContaining([
+            { limit: 'throttle', effect: 'pause' },
+            { limit: 'source', effect: 'concurrency' },
+          ]),
+        });
+        expect(heard[1]?.holds).toHaveLength(2);
+      } finally {
+        stop();
+      }
+    });
+
     test('concurrent lease calls never grant more than a concurrency cap together', async () => {
       const tenant = freshTenant(ledger().store);
       const s = await source(tenant, { maxConcurrent: 5 });

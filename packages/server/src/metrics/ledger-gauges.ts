@@ -77,7 +77,7 @@ export class LedgerGauges {
     });
     this.#held = new Gauge({
       name: 'stella_orch_queue_held_jobs',
-      help: 'Pending jobs not yet eligible, by reason: backoff (after a failed attempt) or not_before.',
+      help: 'Pending jobs not leasable now, by reason: paused (source or backfill), backoff (after a failed attempt) or not_before.',
       labelNames: ['tenant', 'job_type', 'reason'],
       registers,
       collect,
@@ -196,6 +196,7 @@ export class LedgerGauges {
     switch (state) {
       case 'ready':
         return { gauge: this.#ready, extra: {} };
+      case 'paused':
       case 'backoff':
       case 'not_before':
         return { gauge: this.#held, extra: { reason: state } };

@@ -6,12 +6,22 @@ import type {
   JobOrigin,
   LeaseGrant,
   LeaseOperation,
+  LimitHold,
+  LimitHoldEffect,
 } from '@stella-orch/core';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { LabelPolicy } from './label-policy.js';
 
 /** Queue waits: from a few milliseconds (a waiting worker) to a day (a backlog). */
 const QUEUE_WAIT_BUCKETS = [0.005, 0.025, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3_600, 14_400, 86_400];
+
+/** How each kind of limit can hold work back (a source is paused through `held`, not at the grant). */
+const LIMIT_HOLD_EFFECTS: Readonly<Record<LimitHold['limit'], readonly LimitHoldEffect[]>> = {
+  quota: ['pause', 'concurrency', 'rate', 'backfill_lane'],
+  source: ['concurrency', 'rate', 'backfill_lane'],
+  throttle: ['pause', 'concurrency', 'rate', 'backfill_lane'],
+  circuit: ['pause', 'concurrency', 'backfill_lane'],
+};
 
 /** Lease grants: one ledger transaction, from a fraction of a millisecond to a contended second. */
 const LEASE_GRANT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -52,6 +62,7 @@ export class PromJobMetrics implements JobMetrics {
   readonly #queueWait: Histogram<'tenant' | 'job_type'>;
   readonly #runDuration: Histogram<'tenant' | 'job_type' | 'outcome'>;
   readonly #leaseGrant: Histogram;
+  readonly #limitHolds: Counter<'tenant' | 'limit' | 'effect'>;
   /** The tenant and job-type label pairs (and the tenants) whose series are made. */
   readonly #known = new Set<string>();
 
@@ -109,12 +120,25 @@ export class PromJobMetrics implements JobMetrics {
       buckets: RUN_DURATION_BUCKETS,
       registers,
     });
+    this.#limitHolds = new Counter({
+      name: 'stella_orch_limit_holds_total',
+      help: 'Lease grants at which a limit held back ready work, by kind of limit (quota, source, throttle, circuit) and how (pause, concurrency, rate, backfill_lane).',
+      labelNames: ['tenant', 'limit', 'effect'],
+      registers,
+    });
     this.#leaseGrant = new Histogram({
       name: 'stella_orch_lease_grant_duration_seconds',
       help: 'Time the ledger took to decide and grant one lease call (limits included), granted or empty.',
       buckets: LEASE_GRANT_BUCKETS,
       registers,
     });
+  }
+
+  /** @inheritdoc */
+  limitHolds(tenantId: string, holds: readonly LimitHold[]): void {
+    const tenant = this.#labels.tenant(tenantId);
+    this.#initialiseHolds(tenant);
+    for (const hold of holds) this.#limitHolds.inc({ tenant, limit: hold.limit, effect: hold.effect });
   }
 
   /** @inheritdoc */
@@ -175,8 +199,19 @@ export class PromJobMetrics implements JobMetrics {
     return { ...rest, tenant, job_type: type };
   }
 
+  /** Makes the limit-hold series of a tenant at 0, the first time the tenant is seen. */
+  #initialiseHolds(tenant: string): void {
+    const key = `holds\u0000${tenant}`;
+    if (this.#known.has(key)) return;
+    this.#known.add(key);
+    for (const [limit, effects] of Object.entries(LIMIT_HOLD_EFFECTS)) {
+      for (const effect of effects) this.#limitHolds.inc({ tenant, limit, effect }, 0);
+    }
+  }
+
   /** Makes the counters' series of a tenant and job type at 0, the first time the pair is seen. */
   #initialise(tenant: string, jobType: string): void {
+    this.#initialiseHolds(tenant);
     const key = `${tenant}\u0000${jobType}`;
     if (this.#known.has(key)) return;
     this.#known.add(key);

@@ -84,7 +84,14 @@ in_flight AS (
   GROUP BY j.job_type, j.source_id, j.lane
 )
 SELECT (SELECT coalesce(jsonb_agg(to_jsonb(c)), '[]'::jsonb) FROM candidates c) AS candidates,
-  (SELECT coalesce(jsonb_agg(to_jsonb(i)), '[]'::jsonb) FROM in_flight i) AS in_flight`;
+  (SELECT coalesce(jsonb_agg(to_jsonb(i)), '[]'::jsonb) FROM in_flight i) AS in_flight,
+  -- the queues with eligible work that a limit left at budget 0 (for the limit-hold metric)
+  (SELECT coalesce(jsonb_agg(jsonb_build_object('jobType', z.job_type, 'sourceId', z.source_id)), '[]'::jsonb)
+   FROM sized z
+   WHERE z.budget = 0 AND EXISTS (
+     SELECT 1 FROM orch.jobs j
+     WHERE j.tenant_id = $1 AND j.status = 'pending' AND NOT j.held AND j.job_type = z.job_type
+       AND j.source_id IS NOT DISTINCT FROM z.source_id AND j.next_eligible_at <= now())) AS held_queues`;
 
 /** A locked ready job found by the queue scan. */
 export interface CandidateRow {
@@ -108,6 +115,7 @@ export interface ScopeBudget {
 export interface CandidatesRow {
   readonly candidates: readonly CandidateRow[];
   readonly in_flight: readonly InFlightRow[];
+  readonly held_queues: readonly { readonly jobType: string; readonly sourceId: string | null }[];
 }
 
 /**
@@ -134,7 +142,7 @@ export async function leaseCandidates(
     params.limit,
     params.countInFlight,
   ]);
-  return row ?? { candidates: [], in_flight: [] };
+  return row ?? { candidates: [], in_flight: [], held_queues: [] };
 }
 
 // 2. The grant: the admitted jobs ($2, in lease order; locked by statement 1 in this transaction) are

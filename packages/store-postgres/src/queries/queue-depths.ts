@@ -5,7 +5,8 @@ import type { SqlExecutor } from '../sql-driver.js';
 // through the lapsed-lease index's, and the dead-letter table. Terminal jobs, the bulk of a ledger, are
 // never read, so the cost follows the backlog, not the history.
 const QUEUE_DEPTHS = `
--- 1. pending jobs: ready now, or held by a back-off (a failed attempt) or by their notBefore (none yet);
+-- 1. pending jobs: held by a paused or disabled source or a paused backfill, ready now, or waiting for a
+--    back-off (a failed attempt) or for their notBefore (none yet);
 --    the age of the oldest ready job counts from when it became eligible
 SELECT p.tenant_id, p.job_type, p.state, count(*)::int AS count,
   CASE WHEN p.state = 'ready' THEN extract(epoch FROM now() - min(p.next_eligible_at))::float8 END
@@ -13,6 +14,7 @@ SELECT p.tenant_id, p.job_type, p.state, count(*)::int AS count,
 FROM (
   SELECT j.tenant_id, j.job_type, j.next_eligible_at,
     CASE
+      WHEN j.held THEN 'paused'
       WHEN j.next_eligible_at <= now() THEN 'ready'
       WHEN j.attempt > 0 THEN 'backoff'
       ELSE 'not_before'
