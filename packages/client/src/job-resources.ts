@@ -79,6 +79,10 @@ export interface Job {
   readonly traceparent?: string;
   /** The W3C `tracestate` that came with {@link Job.traceparent}. */
   readonly tracestate?: string;
+  /** `backfill` for a job a backfill made; absent for a live job. */
+  readonly lane?: 'live' | 'backfill';
+  /** The event time the job was submitted with; absent without one. */
+  readonly eventTime?: string;
 }
 
 /** The body of `POST /jobs` (and one element of `POST /jobs/batch`). */

@@ -253,12 +253,14 @@ class FakeJobStore implements JobStore {
 }
 
 function jobFrom(job: NewJob, tenantId: string): Job {
-  const { traceparent, tracestate, ...fields } = job;
+  const { traceparent, tracestate, eventTime, lane, ...fields } = job;
   return fakeJob({
     ...fields,
     tenantId,
     ...(traceparent == null ? {} : { traceparent }),
     ...(tracestate == null ? {} : { tracestate }),
+    ...(eventTime == null ? {} : { eventTime }),
+    ...(lane === 'backfill' ? { lane } : {}),
   });
 }
 

@@ -61,6 +61,10 @@ export interface Job {
   readonly traceparent?: string;
   /** The W3C `tracestate` that came with {@link Job.traceparent}. */
   readonly tracestate?: string;
+  /** `backfill` for a job a backfill made (decision 0017); absent for a live job. */
+  readonly lane?: 'live' | 'backfill';
+  /** The event time the producer (or backfill step) gave the job; absent without one. */
+  readonly eventTime?: string;
 }
 
 /** Who caused a change: a person or service, through a client, with scopes. */

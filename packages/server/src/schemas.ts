@@ -81,6 +81,16 @@ export const jobSchema = {
         'W3C traceparent (version 00) of the request that created the job: its worker continues this trace. Absent when the job has none.',
     },
     tracestate: { type: 'string', description: 'W3C tracestate that came with traceparent.' },
+    lane: {
+      type: 'string',
+      enum: ['live', 'backfill'],
+      description:
+        '`backfill` for a job a backfill made (its own lane under every limit); absent for a live job.',
+    },
+    eventTime: {
+      ...timestamp,
+      description: 'The event time the job was submitted with; absent without one.',
+    },
   },
 } as const;
 

@@ -8,6 +8,7 @@ import {
   type NewJob,
 } from '@stella-orch/core';
 import { insertNewJobs } from './insert-new-jobs.js';
+import { toIso } from './row-mappers.js';
 import type { JobsReadyNotifier } from './jobs-ready-notifier.js';
 import { jobNotFound } from './ledger-errors.js';
 import { notifyJobsReady } from './queries/create-jobs.js';
@@ -59,6 +60,9 @@ export function cloneOf(kind: CloneKind, original: JobRow, identity: CloneIdenti
     notBefore: null,
     dependsOn: [],
     replayOf: original.job_id,
+    // A backfill's job retried or replayed stays in the backfill lane, with its event time.
+    lane: original.lane,
+    ...(original.event_time === null ? {} : { eventTime: toIso(original.event_time) }),
     ...(identity.traceparent === undefined || identity.traceparent === null
       ? { traceparent: original.traceparent, tracestate: original.tracestate }
       : { traceparent: identity.traceparent, tracestate: identity.tracestate ?? null }),

@@ -48,6 +48,8 @@ export interface JobRow {
   readonly completed_at: SqlTimestamp | null;
   readonly traceparent: string | null;
   readonly tracestate: string | null;
+  readonly lane: 'live' | 'backfill';
+  readonly event_time: Date | string | null;
 }
 
 /** The one place timestamps become ISO-8601 strings. */
@@ -107,6 +109,9 @@ export function mapJob(row: JobRow): Job {
     // Absent rather than null: jobs without a trace context look as they did before there was one.
     ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
     ...(row.tracestate === null ? {} : { tracestate: row.tracestate }),
+    // Absent for the common case, as the trace context: a live job, a job without an event time.
+    ...(row.lane === 'backfill' ? { lane: 'backfill' as const } : {}),
+    ...(row.event_time === null ? {} : { eventTime: toIso(row.event_time) }),
   };
 }
 

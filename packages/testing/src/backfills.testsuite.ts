@@ -13,7 +13,7 @@ import {
 } from '@stella-orch/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LedgerSql } from './audit-fixtures.js';
-import { createOne, expectCode, NO_BACKOFF, TEST_ACTOR } from './job-store-fixtures.js';
+import { cloneIdentity, createOne, expectCode, NO_BACKOFF, TEST_ACTOR } from './job-store-fixtures.js';
 import { registerTestSource } from './sources.testsuite.js';
 
 /** Makes the backfill store under test with the job store, sources and audit trail of the same ledger. */
@@ -90,6 +90,48 @@ export function backfillStoreConformance(name: string, factory: BackfillStoreFac
 
     const leaseAll = (jobs: TenantJobStore, jobType = 'reingest') =>
       jobs.leaseJobs({ jobTypes: [jobType], limit: 100, leaseDurationMs: 30_000, workerId: 'w' });
+
+    test('a job shows its lane and event time, and a retry keeps both', async () => {
+      const { sourceId, backfills, jobs } = await tenants();
+      const { backfill } = await backfills.createBackfill({
+        backfill: newBackfill({ sourceId, jobType: 'reingest', ...DAY }),
+        actor: TEST_ACTOR,
+      });
+      const [first] = (await jobs.listJobs({ runId: backfill.runId, pageSize: 10 })).items;
+      expect(first).toMatchObject({ lane: 'backfill' });
+      const eventTime = '2024-03-01T00:00:00.000Z';
+      const live = await createOne(jobs, { jobType: 'live.ingest', sourceId, eventTime });
+      expect(live).toMatchObject({ eventTime });
+      expect(live).not.toHaveProperty('lane');
+      for (const jobType of ['reingest', 'live.ingest']) {
+        const [leased] = await jobs.leaseJobs({
+          jobTypes: [jobType],
+          limit: 1,
+          leaseDurationMs: 30_000,
+          workerId: 'w',
+        });
+        await jobs.completeJob({
+          ...leased!.lease,
+          outcome: 'failed',
+          error: { type: 'Bad', message: 'no', retryable: false },
+          retryDelaysMs: [],
+        });
+        const { job: retried } = await jobs.retryJob({
+          jobId: leased!.job.jobId,
+          newJob: cloneIdentity(),
+          actor: TEST_ACTOR,
+        });
+        // A backfill's job retried stays in the backfill lane (and under its share of the limits).
+        expect(retried).toMatchObject({ replayOf: leased!.job.jobId });
+        expect(retried.lane).toBe(leased!.job.lane);
+        expect(retried.eventTime).toBe(leased!.job.eventTime);
+      }
+      const [lanes] = await made.sql.query<{ backfill: number }>(
+        `SELECT count(*) FILTER (WHERE lane = 'backfill')::int AS backfill FROM orch.jobs WHERE tenant_id = $1 AND replay_of IS NOT NULL`,
+        [first!.tenantId],
+      );
+      expect(lanes?.backfill).toBe(1);
+    });
 
     test('creates the backfill, its run and one job per step in the backfill lane, audited', async () => {
       const { tenantId, sourceId, backfills, jobs, audit } = await tenants();

@@ -11,7 +11,7 @@ export function jobColumns(alias: string): string {
     ${a}.next_eligible_at, ${a}.lease_id::text AS lease_id, ${a}.fencing_token, ${a}.lease_until,
     ${a}.worker_id, ${a}.cancel_requested, ${a}.replay_of::text AS replay_of, ${a}.last_error, ${a}.progress,
     ${a}.result, ${a}.created_at, ${a}.updated_at, ${a}.started_at, ${a}.completed_at, ${a}.traceparent,
-    ${a}.tracestate`;
+    ${a}.tracestate, ${a}.lane, ${a}.event_time`;
 }
 
 /** The job columns of the CTE or table `alias`, computed once for the common alias `j`. */
