@@ -26,7 +26,7 @@ import { PoolLeaser } from './pool-lease.js';
 import { queueDepths } from './queries/queue-depths.js';
 import { reapExpiredLeases } from './queries/reap-expired-leases.js';
 import { evaluateCircuitBreakers } from './circuit-evaluation.js';
-import { LimitHints } from './limit-hints.js';
+import { LeasePathHints } from './lease-path-hints.js';
 import { EmbeddedMaintenance } from './embedded-maintenance.js';
 import { settleDependents } from './queries/job-dependencies.js';
 import { selectSchemaVersion } from './queries/schema-version.js';
@@ -63,7 +63,7 @@ export class PostgresJobStore implements JobStore {
       driver,
       logger,
       notifier: new JobsReadyNotifier(driver, logger),
-      limitHints: new LimitHints(),
+      leasePaths: new LeasePathHints(),
       limitHoldListeners: new Set(),
       maintenance: driver.capabilities.engine === 'pglite' ? new EmbeddedMaintenance(driver, logger) : null,
     };

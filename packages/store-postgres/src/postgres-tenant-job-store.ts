@@ -226,17 +226,26 @@ export class PostgresTenantJobStore implements TenantJobStore {
   }
 
   /**
-   * The single statement for a tenant without limits; the locked grant when it answers `limited`, or
-   * straight away when the tenant had limits a moment ago (`LimitHints`: a path hint, never the answer).
+   * The grant: the plain statement (no limit, at most one source), the fair one (no limit, several
+   * sources), or the locked grant with the limits, starting where this tenant's last call ended up
+   * (`LeasePathHints`: a path hint, never the answer — each statement answers when another must decide).
    */
   async #grant(request: LeaseRequest): Promise<JobRow[]> {
-    const { driver, limitHints } = this.#ctx;
-    if (!limitHints.limited(this.tenantId)) {
-      const unlimited = await runLedgerOperation(() => leaseJobs(driver, request));
-      if (!unlimited.limited) return unlimited.rows;
+    const { driver, leasePaths } = this.#ctx;
+    let path = leasePaths.path(this.tenantId);
+    if (path !== 'limited') {
+      let statement = await runLedgerOperation(() => leaseJobs(driver, request, path === 'fair'));
+      if (!statement.limited && statement.multiSource && path === 'plain') {
+        path = 'fair';
+        statement = await runLedgerOperation(() => leaseJobs(driver, request, true));
+      }
+      if (!statement.limited) {
+        leasePaths.remember(this.tenantId, statement.multiSource ? 'fair' : 'plain');
+        return statement.rows;
+      }
     }
     const granted = await runLedgerOperation(() => driver.transaction((tx) => leaseWithLimits(tx, request)));
-    limitHints.remember(this.tenantId, granted.limited);
+    leasePaths.remember(this.tenantId, granted.limited ? 'limited' : 'plain');
     if (granted.holds.length > 0) {
       for (const listener of this.#ctx.limitHoldListeners) listener(this.tenantId, granted.holds);
     }

@@ -454,6 +454,24 @@ export function limitsConformance(name: string, factory: LimitsFactory): void {
       }
     });
 
+    test('sources of a tenant without limits take turns as well; a single source keeps FIFO', async () => {
+      const tenant = freshTenant(ledger().store);
+      const flood = await source(tenant);
+      const small = await source(tenant);
+      const floodJobs = await fill(tenant, 30, { sourceId: flood });
+      const smallJobs = await fill(tenant, 3, { sourceId: small });
+      const leased = await lease(tenant, ['test.job'], 6);
+      expect(leased.map((l) => l.job.jobId).sort()).toEqual(
+        [...floodJobs.slice(0, 3), ...smallJobs].map((j) => j.jobId).sort(),
+      );
+      const single = freshTenant(ledger().store);
+      const only = await source(single);
+      const jobs = await fill(single, 5, { sourceId: only });
+      expect((await lease(single, ['test.job'], 3)).map((l) => l.job.jobId)).toEqual(
+        jobs.slice(0, 3).map((j) => j.jobId),
+      );
+    });
+
     test('concurrent lease calls never grant more than a concurrency cap together', async () => {
       const tenant = freshTenant(ledger().store);
       const s = await source(tenant, { maxConcurrent: 5 });
