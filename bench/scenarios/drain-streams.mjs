@@ -26,9 +26,13 @@ const SUBSCRIBER_SCRIPT = join(
  */
 async function startSubscribers(settings, cpuProfDir) {
   const profile = cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}/subscribers`];
-  const child = spawn(process.execPath, [...profile, SUBSCRIBER_SCRIPT, JSON.stringify(settings)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  // At the lowest CPU priority: the subscribers stand for clients on other machines, and on a small box
+  // they would otherwise take the CPU the server and PostgreSQL need (their lag then grows instead).
+  const child = spawn(
+    'nice',
+    ['-n', '19', process.execPath, ...profile, SUBSCRIBER_SCRIPT, JSON.stringify(settings)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const forget = onInterrupt(async () => {
     child.kill('SIGKILL');
   });
