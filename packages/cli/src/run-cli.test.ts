@@ -116,6 +116,16 @@ describe('against an orchestrator', () => {
         'k-1',
         '--run-id',
         'r-1',
+        '--source',
+        'nvd',
+        '--project',
+        'p-1',
+        '--correlation-id',
+        'c-1',
+        '--not-before',
+        '2030-01-01T00:00:00Z',
+        '--event-time',
+        '2024-01-01T00:00:00Z',
       ],
       { STELLA_ORCH_TENANT: 'acme' },
     );
@@ -127,6 +137,11 @@ describe('against an orchestrator', () => {
       payload: { image: 'alpine' },
       priority: 5,
       runId: 'r-1',
+      sourceId: 'nvd',
+      projectId: 'p-1',
+      correlationId: 'c-1',
+      notBefore: '2030-01-01T00:00:00Z',
+      eventTime: '2024-01-01T00:00:00Z',
     });
     expect(request!.headers['idempotency-key']).toBe('k-1');
     expect(request!.headers['x-stella-tenant']).toBe('acme');

@@ -98,6 +98,8 @@ export interface JobSubmission {
   readonly runId?: string;
   /** ISO-8601; the job is not leased before it. */
   readonly notBefore?: string;
+  /** ISO-8601: the time of the events the job covers; a succeeded live job advances its source's watermark. */
+  readonly eventTime?: string;
   /** A name for this job inside its batch, for other jobs of the batch to depend on (`{ ref }`). */
   readonly ref?: string;
   /**

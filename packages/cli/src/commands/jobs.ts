@@ -91,6 +91,11 @@ interface SubmitOptions {
   maxAttempts?: number;
   idempotencyKey?: string;
   runId?: string;
+  source?: string;
+  project?: string;
+  correlationId?: string;
+  notBefore?: string;
+  eventTime?: string;
   dependsOn?: string[];
 }
 
@@ -106,6 +111,11 @@ function registerSubmit(jobs: Command, io: CliIo): void {
     .option('--max-attempts <n>', 'attempts before the job is dead-lettered, 1 to 100', integerIn(1, 100))
     .option('--idempotency-key <key>', 'submitting the same key again returns the same job')
     .option('--run-id <id>', 'add the job to this run')
+    .option('--source <sourceId>', 'the registered source the job comes from (its limits apply)')
+    .option('--project <projectId>', 'the project the job belongs to')
+    .option('--correlation-id <id>', 'correlates the job with the producer’s own records')
+    .option('--not-before <time>', 'ISO-8601: do not lease the job before this time')
+    .option('--event-time <time>', 'ISO-8601: the time of the events the job covers (watermarks)')
     .option(
       '--depends-on <jobId>',
       'run only after this job succeeded (repeatable; the job is canceled if one fails)',
@@ -121,6 +131,11 @@ function registerSubmit(jobs: Command, io: CliIo): void {
         ...(options.priority === undefined ? {} : { priority: options.priority }),
         ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
         ...(options.runId === undefined ? {} : { runId: options.runId }),
+        ...(options.source === undefined ? {} : { sourceId: options.source }),
+        ...(options.project === undefined ? {} : { projectId: options.project }),
+        ...(options.correlationId === undefined ? {} : { correlationId: options.correlationId }),
+        ...(options.notBefore === undefined ? {} : { notBefore: options.notBefore }),
+        ...(options.eventTime === undefined ? {} : { eventTime: options.eventTime }),
         ...(options.dependsOn === undefined ? {} : { dependsOn: options.dependsOn }),
       };
       const key = options.idempotencyKey;
