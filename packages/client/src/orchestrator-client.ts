@@ -104,33 +104,27 @@ export class OrchestratorClient {
   readonly limits: LimitCalls = new LimitCalls({
     get: (path, options, query) => this.#get(path, options, query),
     operate: (path, body, retry, options) => this.#operate(path, body, retry, options),
-    change: async <T>(
-      method: 'PUT' | 'DELETE',
-      path: string,
-      body: unknown,
-      options: OperatorCallOptions,
-      headers: Readonly<Record<string, string>>,
-    ): Promise<T> => {
-      const call = this.#operatorCall(body, options);
-      return (await this.#call<T>(method, path, { ...call, headers: { ...call.headers, ...headers } })).body;
-    },
+    change: (method, path, body, options, headers) => this.#change(method, path, body, options, headers),
   });
 
   /** Circuit breakers (`circuit-calls.ts`). */
   readonly circuits: CircuitCalls = new CircuitCalls({
     get: (path, options, query) => this.#get(path, options, query),
     operate: (path, body, retry, options) => this.#operate(path, body, retry, options),
-    change: async <T>(
-      method: 'PUT' | 'DELETE',
-      path: string,
-      body: unknown,
-      options: OperatorCallOptions,
-      headers: Readonly<Record<string, string>>,
-    ): Promise<T> => {
-      const call = this.#operatorCall(body, options);
-      return (await this.#call<T>(method, path, { ...call, headers: { ...call.headers, ...headers } })).body;
-    },
+    change: (method, path, body, options, headers) => this.#change(method, path, body, options, headers),
   });
+
+  /** A `PUT` or `DELETE` under the operator policy (reason, ticket), with extra headers (`If-Match`). */
+  async #change<T>(
+    method: 'PUT' | 'DELETE',
+    path: string,
+    body: unknown,
+    options: OperatorCallOptions,
+    headers: Readonly<Record<string, string>>,
+  ): Promise<T> {
+    const call = this.#operatorCall(body, options);
+    return (await this.#call<T>(method, path, { ...call, headers: { ...call.headers, ...headers } })).body;
+  }
 
   /**
    * @param options - base URL, tenant, credentials or access token, headers, fetch, retry and timeout

@@ -1,6 +1,7 @@
 import type { SqlExecutor } from '../sql-driver.js';
 import type { JobRow } from '../row-mappers.js';
 import { JOB_COLUMNS } from './job-columns.js';
+import { READY_QUEUES_CTES } from './ready-queues.js';
 
 // The grant of a tenant without limits, in one statement: eligible rows are locked with SKIP LOCKED (so
 // concurrent callers never hand out the same job and never wait for each other), updated, and their history
@@ -112,27 +113,7 @@ WITH RECURSIVE guard AS (
 ),
 -- 1. the queues of the requested types with ready work: one per source (and one for jobs of no source),
 --    found by a skip scan of jobs_ready_by_source (an index descent per source, however deep its backlog)
-types AS (
-  SELECT DISTINCT t.job_type FROM unnest($2::text[]) AS t(job_type)
-),
-sources AS (
-  SELECT t.job_type,
-    (SELECT min(j.source_id) FROM orch.jobs j
-     WHERE j.tenant_id = $1 AND j.status = 'pending' AND NOT j.held AND j.job_type = t.job_type) AS source_id
-  FROM types t
-  UNION ALL
-  SELECT s.job_type,
-    (SELECT min(j.source_id) FROM orch.jobs j
-     WHERE j.tenant_id = $1 AND j.status = 'pending' AND NOT j.held AND j.job_type = s.job_type
-       AND j.source_id > s.source_id)
-  FROM sources s
-  WHERE s.source_id IS NOT NULL
-),
-queues AS (
-  SELECT s.job_type, s.source_id FROM sources s WHERE s.source_id IS NOT NULL
-  UNION ALL
-  SELECT t.job_type, NULL FROM types t
-),
+${READY_QUEUES_CTES},
 -- each queue scans at most twice its share of the batch (all of it when it is the only one)
 share AS (
   SELECT least($3::int, greatest(10, ceil($3::float8 * 2 / count(*))::int)) AS n FROM queues

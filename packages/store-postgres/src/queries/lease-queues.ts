@@ -1,6 +1,7 @@
 import type { JobRow } from '../row-mappers.js';
 import type { SqlExecutor } from '../sql-driver.js';
 import type { InFlightRow } from './limit-facts.js';
+import { READY_QUEUES_CTES } from './ready-queues.js';
 import { JOB_COLUMNS } from './job-columns.js';
 
 // The lease grant of a tenant with limits (docs/decisions/0016-admission-and-limits.md), in two statements
@@ -12,30 +13,7 @@ import { JOB_COLUMNS } from './job-columns.js';
 //    ($3 job type, $4 source, $5 budget; NULL matches any) — and its rows locked with SKIP LOCKED. A queue
 //    whose budget is 0 is never scanned, so a throttled or paused backlog costs nothing.
 const LEASE_CANDIDATES = `
-WITH RECURSIVE types AS (
-  SELECT DISTINCT t.job_type FROM unnest($2::text[]) AS t(job_type)
-),
-sources AS (
-  SELECT t.job_type,
-    (SELECT min(j.source_id) FROM orch.jobs j
-     WHERE j.tenant_id = $1 AND j.status = 'pending' AND NOT j.held AND j.job_type = t.job_type) AS source_id
-  FROM types t
-  UNION ALL
-  SELECT s.job_type,
-    (SELECT min(j.source_id) FROM orch.jobs j
-     WHERE j.tenant_id = $1 AND j.status = 'pending' AND NOT j.held AND j.job_type = s.job_type
-       AND j.source_id > s.source_id)
-  FROM sources s
-  WHERE s.source_id IS NOT NULL
-),
-queues AS (
-  SELECT s.job_type, s.source_id FROM sources s WHERE s.source_id IS NOT NULL
-  UNION ALL
-  SELECT t.job_type, NULL FROM types t
-  WHERE EXISTS (SELECT 1 FROM orch.jobs j
-    WHERE j.tenant_id = $1 AND j.status = 'pending' AND NOT j.held AND j.job_type = t.job_type
-      AND j.source_id IS NULL)
-),
+WITH RECURSIVE ${READY_QUEUES_CTES},
 budgets AS (
   SELECT * FROM unnest($3::text[], $4::text[], $5::int[]) AS b(job_type, source_id, budget)
 ),
