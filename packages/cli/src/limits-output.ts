@@ -69,7 +69,8 @@ export function renderQuotaSummary(summary: QuotaSummary): string {
       quotaState(u.quota),
     ]),
   );
-  return `${table}\n${totals}`;
+  const holds = summary.quotas.flatMap((u) => u.holds.map((h) => `  ${h.code}: ${h.message}`));
+  return [table, ...(holds.length === 0 ? [] : ['Holding back:', ...holds]), totals].join('\n');
 }
 
 function throttleTarget(throttle: Throttle): string {

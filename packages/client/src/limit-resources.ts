@@ -66,6 +66,13 @@ export interface QuotaUsage {
   readonly tokenCapacity: number | null;
   /** Pending jobs of its scope that are not held and eligible now. */
   readonly readyJobs: number;
+  /** What the quota holds back now (codes and words of `GET /jobs/{id}/why`); empty while it allows a lease. */
+  readonly holds: readonly {
+    readonly code: string;
+    readonly message: string;
+    readonly until?: string;
+    readonly details: Readonly<Record<string, unknown>>;
+  }[];
 }
 
 /** `GET /quotas/summary`: every quota with its usage, and the tenant's totals, at one database instant. */

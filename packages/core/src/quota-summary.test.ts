@@ -70,6 +70,34 @@ describe('summarizeQuotas', () => {
     expect(summary.quotas[0]).toMatchObject({ tokens: 4, tokenCapacity: 50 });
     expect(summary.quotas[1]).toMatchObject({ tokens: 10, tokenCapacity: 10 });
   });
+
+  it('says what each quota holds back now, as why does, and nothing while it allows a lease', () => {
+    const summary = summarizeQuotas({
+      tenantId: 't1',
+      quotas: [
+        quota({ jobType: 'scan', maxActive: 3 }),
+        quota({ jobType: 'export', maxActive: 1 }),
+        quota({
+          maxActive: 100,
+          paused: true,
+          pausedBy: 'bob',
+          pausedAt: '2030-01-01T00:00:00.000Z',
+          pauseReason: 'freeze',
+        }),
+        quota({ jobType: 'other', maxActive: 9 }),
+      ],
+      loads: [...loads, { jobType: 'other', active: 0, ready: 2 }],
+      levels: new Map(),
+      nowMs: NOW,
+    });
+    expect(summary.quotas.map((u) => u.holds.map((h) => h.code))).toEqual([
+      ['QUOTA_ACTIVE_LIMIT'], // 3/3 active, 10 ready
+      [], // 1/1 active, but nothing waits
+      ['QUOTA_PAUSED'],
+      [], // room left
+    ]);
+    expect(summary.quotas[0]?.holds[0]?.message).toContain('3/3 jobs active');
+  });
 });
 
 describe('quotaAuditRecord', () => {

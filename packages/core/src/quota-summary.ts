@@ -1,4 +1,6 @@
-import { limitKeys } from './limit-rules.js';
+import { admit, queueHolds } from './admission.js';
+import type { JobCondition } from './job-holds.js';
+import { limitKeys, limitRules } from './limit-rules.js';
 import { quotaBucket, type Quota } from './quota.js';
 import { tokensAt, type BucketLevel } from './token-bucket.js';
 
@@ -22,6 +24,11 @@ export interface QuotaUsage {
   readonly tokenCapacity: number | null;
   /** Pending jobs of its scope that are not held and eligible now: what waits for a lease. */
   readonly readyJobs: number;
+  /**
+   * What the quota holds back now, in the words and codes of `GET /jobs/{id}/why` (`QUOTA_PAUSED`,
+   * `QUOTA_ACTIVE_LIMIT`, `QUOTA_RATE_LIMIT`): empty while it allows a lease, or when nothing waits.
+   */
+  readonly holds: readonly JobCondition[];
 }
 
 /** The quotas of a tenant with their usage, and the tenant's totals, at one instant of the ledger's clock. */
@@ -68,7 +75,29 @@ export function summarizeQuotas(params: {
           : tokensAt(bucket, params.levels.get(limitKeys.quota(quota.jobType)), params.nowMs),
       tokenCapacity: bucket?.capacity ?? null,
       readyJobs: load.ready,
+      holds: load.ready === 0 ? [] : quotaHolds(quota, params),
     };
   });
   return { tenantId: params.tenantId, asOf: new Date(params.nowMs).toISOString(), totals, quotas };
+}
+
+/** The conditions of `quota` now, evaluated as the lease grant evaluates it (core `admit`). */
+function quotaHolds(
+  quota: Quota,
+  params: {
+    readonly loads: readonly JobTypeLoad[];
+    readonly levels: ReadonlyMap<string, BucketLevel>;
+    readonly nowMs: number;
+  },
+): JobCondition[] {
+  const rules = limitRules({ sources: [], quotas: [quota], throttles: [], nowMs: params.nowMs });
+  const inFlight = params.loads.map((load) => ({
+    jobType: load.jobType,
+    sourceId: null,
+    lane: 'live' as const,
+    count: load.active,
+  }));
+  const admission = admit({ rules, levels: params.levels, inFlight, nowMs: params.nowMs, backfillShare: 1 });
+  // A queue of the quota's scope: its job type's; a tenant-wide quota's scope takes a queue of any type.
+  return queueHolds(admission, { jobType: quota.jobType ?? '*', sourceId: null });
 }

@@ -388,6 +388,15 @@ export function quotaStoreConformance(name: string, factory: QuotaStoreFactory):
         tokens: 2,
         tokenCapacity: 2,
       });
+      // Every quota has room (2 tokens left of the tenant-wide bucket): none holds anything back.
+      expect(summary.quotas.map((u) => u.holds)).toEqual([[], [], []]);
+      await quotas.updateQuota({
+        quotaId: scan.quota.quotaId,
+        limits: { maxActive: 1, maxPerHour: 3600, burst: 100 },
+        ...QUOTA_CHANGE,
+      });
+      const held = await quotas.quotaSummary();
+      expect(held.quotas[0]?.holds.map((h) => h.code)).toEqual(['QUOTA_ACTIVE_LIMIT']);
     });
 
     test('another tenant sees none of the quotas and cannot change them', async () => {

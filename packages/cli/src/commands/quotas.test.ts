@@ -127,7 +127,22 @@ describe('quotas', () => {
         tenantId: 't1',
         asOf: '2026-11-01T10:00:00.000Z',
         totals: { active: 3, readyJobs: 7 },
-        quotas: [{ quota: quotaBody(), active: 3, tokens: 12.25, tokenCapacity: 60, readyJobs: 7 }],
+        quotas: [
+          {
+            quota: quotaBody(),
+            active: 3,
+            tokens: 12.25,
+            tokenCapacity: 60,
+            readyJobs: 7,
+            holds: [
+              {
+                code: 'QUOTA_RATE_LIMIT',
+                message: 'quota q (job type scan) rate limit: next token in 80 ms',
+                details: {},
+              },
+            ],
+          },
+        ],
       },
     }));
     const list = await run(['quotas', 'list', '--job-type', 'scan'], {});
@@ -139,6 +154,9 @@ describe('quotas', () => {
     expect(summary.out).toContain('3/5');
     expect(summary.out).toContain('12.3/60');
     expect(summary.out).toContain('3 active, 7 ready');
+    expect(summary.out).toContain(
+      'QUOTA_RATE_LIMIT: quota q (job type scan) rate limit: next token in 80 ms',
+    );
     expect(harness.authority.tokenRequests.every((r) => r['scope'] === 'orch:read')).toBe(true);
   });
 

@@ -93,7 +93,7 @@ export const quotaSummarySchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['quota', 'active', 'tokens', 'tokenCapacity', 'readyJobs'],
+        required: ['quota', 'active', 'tokens', 'tokenCapacity', 'readyJobs', 'holds'],
         properties: {
           quota: quotaSchema,
           active: { type: 'integer', description: 'Jobs of the scope leased or running.' },
@@ -106,6 +106,21 @@ export const quotaSummarySchema = {
           readyJobs: {
             type: 'integer',
             description: 'Pending jobs of the scope that are not held and eligible now.',
+          },
+          holds: {
+            type: 'array',
+            description:
+              'What the quota holds back now, in the words and codes of GET /jobs/{id}/why (QUOTA_PAUSED, QUOTA_ACTIVE_LIMIT, QUOTA_RATE_LIMIT); empty while it allows a lease or nothing waits.',
+            items: {
+              type: 'object',
+              required: ['code', 'message', 'details'],
+              properties: {
+                code: { type: 'string' },
+                message: { type: 'string' },
+                until: timestamp,
+                details: { type: 'object', additionalProperties: true },
+              },
+            },
           },
         },
       },
