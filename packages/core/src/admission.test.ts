@@ -4,12 +4,11 @@ import {
   agedPriority,
   bucketLevelsAfter,
   pickAdmitted,
-  queueBudget,
   queueHolds,
   type InFlightCount,
   type LeaseCandidate,
 } from './admission.js';
-import { limitRules, lockedLimitKeys, type LimitRule } from './limit-rules.js';
+import { limitRules, lockedLimitKeys, ruleApplies, type LimitRule } from './limit-rules.js';
 import type { BucketLevel } from './token-bucket.js';
 
 const NOW = Date.parse('2026-12-02T12:00:00.000Z');
@@ -96,7 +95,22 @@ describe('limitRules', () => {
   });
 });
 
-describe('admit and queueBudget', () => {
+/**
+ * The most jobs of `queue` the limits let one lease call take, at most `cap`: the least `remaining` of the
+ * limits that apply (what the lease grant's queue scan computes in SQL, queries/lease-queues.ts `sized`).
+ */
+function queueBudget(
+  a: ReturnType<typeof admission>,
+  queue: { jobType: string; sourceId: string | null },
+  cap: number,
+) {
+  return Math.max(
+    0,
+    Math.min(cap, ...a.states.filter((s) => ruleApplies(s.rule.scope, queue)).map((s) => s.remaining)),
+  );
+}
+
+describe('admit and the budget of a queue', () => {
   it('allows the lowest of every limit that applies to the queue', () => {
     const a = admission(
       rules({

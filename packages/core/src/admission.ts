@@ -131,14 +131,6 @@ export function admit(params: {
   return { nowMs: params.nowMs, states };
 }
 
-/** The most jobs of `queue` the limits let one lease call take, at most `cap`. */
-export function queueBudget(admission: Admission, queue: QueueKey, cap: number): number {
-  let budget = cap;
-  for (const s of admission.states)
-    if (ruleApplies(s.rule.scope, queue)) budget = Math.min(budget, s.remaining);
-  return Math.max(0, budget);
-}
-
 /** A ready job a lease call may take, as the queue scan found it (locked). */
 export interface LeaseCandidate extends QueueKey {
   readonly jobId: string;

@@ -218,7 +218,6 @@ describe('the public surface of @stella-orch/core', () => {
       'limitRules',
       'lockedLimitKeys',
       'pickAdmitted',
-      'queueBudget',
       'queueBudgetHolds',
       'queueHolds',
       'ruleApplies',
