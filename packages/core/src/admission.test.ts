@@ -4,10 +4,10 @@ import {
   agedPriority,
   bucketLevelsAfter,
   pickAdmitted,
-  queueHolds,
   type InFlightCount,
   type LeaseCandidate,
 } from './admission.js';
+import { queueHolds } from './queue-holds.js';
 import { limitRules, lockedLimitKeys, ruleApplies, type LimitRule } from './limit-rules.js';
 import type { BucketLevel } from './token-bucket.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { admit, queueHolds, pickAdmitted } from './admission.js';
+import { admit, pickAdmitted } from './admission.js';
+import { queueHolds } from './queue-holds.js';
 import { DEFAULT_CIRCUIT_SETTINGS, circuitEventType, nextCircuitState } from './circuit-breaker.js';
 import { limitRules } from './limit-rules.js';
 

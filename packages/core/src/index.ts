@@ -68,6 +68,7 @@ export * from './throttle-store.js';
 export * from './throttle-validation.js';
 export * from './token-bucket.js';
 export * from './admission.js';
+export * from './queue-holds.js';
 export * from './pool-access.js';
 export * from './pool-fairness.js';
 export * from './limit-rules.js';

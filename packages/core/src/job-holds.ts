@@ -1,4 +1,5 @@
-import { queueHolds, type Admission, type JobLane } from './admission.js';
+import type { Admission, JobLane } from './admission.js';
+import { queueHolds } from './queue-holds.js';
 import type { JsonValue } from './canonical-json.js';
 import type { Job } from './job.js';
 import type { JobStatus } from './job-state.js';

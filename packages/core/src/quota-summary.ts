@@ -1,4 +1,5 @@
-import { admit, queueHolds } from './admission.js';
+import { admit } from './admission.js';
+import { queueHolds } from './queue-holds.js';
 import type { JobCondition } from './job-holds.js';
 import { limitKeys, limitRules } from './limit-rules.js';
 import { quotaBucket, type Quota } from './quota.js';
