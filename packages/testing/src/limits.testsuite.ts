@@ -464,6 +464,11 @@ export function limitsConformance(name: string, factory: LimitsFactory): void {
       expect(leased.map((l) => l.job.jobId).sort()).toEqual(
         [...floodJobs.slice(0, 3), ...smallJobs].map((j) => j.jobId).sort(),
       );
+      // Two sources and nothing ready: an empty answer, not an error.
+      const idle = freshTenant(ledger().store);
+      await source(idle);
+      await source(idle);
+      expect(await lease(idle)).toEqual([]);
       const single = freshTenant(ledger().store);
       const only = await source(single);
       const jobs = await fill(single, 5, { sourceId: only });

@@ -116,7 +116,7 @@ WITH RECURSIVE guard AS (
 ${READY_QUEUES_CTES},
 -- each queue scans at most twice its share of the batch (all of it when it is the only one)
 share AS (
-  SELECT least($3::int, greatest(10, ceil($3::float8 * 2 / count(*))::int)) AS n FROM queues
+  SELECT least($3::int, greatest(10, ceil($3::float8 * 2 / greatest(count(*), 1))::int)) AS n FROM queues
 ),
 -- 2. per queue and lane, the first eligible pending jobs in lease order, locked (two branches, so that each
 --    is one range of jobs_ready_by_source: a source's jobs, and the jobs of no source)
