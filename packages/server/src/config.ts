@@ -35,6 +35,12 @@ export interface OrchestratorConfig {
   readonly maxLeaseWaitMs: number;
   readonly defaultMaxAttempts: number;
   readonly reaperIntervalMs: number;
+  /**
+   * The most connections to the PostgreSQL server at once (ignored for PGlite). Lease grants, completions
+   * and reads wait for one when all are busy: with many workers, raise it (and PostgreSQL's
+   * `max_connections` for every replica together).
+   */
+  readonly databasePoolSize: number;
   /** Between two evaluations of the circuit breakers of every tenant (decision 0016 §7). */
   readonly circuitEvaluationIntervalMs: number;
   readonly retry: {
@@ -73,6 +79,7 @@ export const DEFAULT_CONFIG: OrchestratorConfig = {
   maxLeaseWaitMs: 30_000,
   defaultMaxAttempts: 3,
   reaperIntervalMs: 1_000,
+  databasePoolSize: 10,
   circuitEvaluationIntervalMs: 1_000,
   retry: { initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 300_000, jitter: 0.2 },
   authority: DEFAULT_AUTHORITY_CONFIG,
@@ -235,6 +242,7 @@ export function validateConfig(raw: Raw): OrchestratorConfig {
     maxLeaseWaitMs: integer(raw, 'maxLeaseWaitMs', 0, 30_000),
     defaultMaxAttempts: integer(raw, 'defaultMaxAttempts', 1, 100),
     reaperIntervalMs: integer(raw, 'reaperIntervalMs', 50, 60_000),
+    databasePoolSize: integer(raw, 'databasePoolSize', 1, 1_000),
     circuitEvaluationIntervalMs: integer(raw, 'circuitEvaluationIntervalMs', 100, 60_000),
     retry,
     authority: validateAuthorityConfig(raw['authority']),

@@ -46,6 +46,7 @@ export async function startOrchestrator(
   const tracerProvider = options.tracerProvider ?? ownTracerProvider;
   const ledger = await openLedger({
     ...(config.databaseUrl === null ? { dataDir: config.dataDir } : { databaseUrl: config.databaseUrl }),
+    maxConnections: config.databasePoolSize,
     migrate: true,
   });
   const { app, jobs, audit, slos, authority } = await buildApp({

@@ -31,6 +31,8 @@ export interface OpenLedgerOptions {
   readonly pgliteImage?: Blob;
   /** Apply pending migrations first (default `true`). */
   readonly migrate?: boolean;
+  /** The most connections to a PostgreSQL server at once (default 10); ignored for PGlite. */
+  readonly maxConnections?: number;
   readonly logger?: Logger;
 }
 
@@ -77,6 +79,7 @@ export async function openLedger(options: OpenLedgerOptions = {}): Promise<Ledge
       ? await PgliteDriver.open(options.dataDir, options.pgliteImage)
       : new PostgresDriver({
           databaseUrl: options.databaseUrl,
+          ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
           ...(options.logger === undefined ? {} : { logger: options.logger }),
         });
   try {
