@@ -17,10 +17,11 @@ import { READY_QUEUES_CTES } from './ready-queues.js';
 // queue per type anyway; for a tenant with more it leases nothing and answers `multi_source`. The fair one
 // scans each queue (job type × source × lane) through jobs_ready_by_source and lets the queues take turns
 // within a priority level, so one source's backlog cannot fill the batch while another source waits.
-const LEASE_JOBS_PLAIN = `
--- 0. whether a limit can apply (a quota for the tenant or a requested type, a limited source, a throttle,
---    a breaker that is not closed), and whether the tenant has several sources
-WITH guard AS (
+
+// 0. whether a limit can apply (a quota for the tenant or a requested type, a limited source, a throttle, a
+//    breaker that is not closed), and whether the tenant has several sources: the first CTE of both.
+const GUARD = `
+guard AS (
   SELECT EXISTS (SELECT 1 FROM orch.quotas q
       WHERE q.tenant_id = $1 AND (q.job_type IS NULL OR q.job_type = ANY($2::text[])))
     OR EXISTS (SELECT 1 FROM orch.sources s
@@ -35,29 +36,10 @@ WITH guard AS (
     (SELECT count(*) FROM (SELECT 1 FROM orch.sources s WHERE s.tenant_id = $1 LIMIT 2) two) >= 2
       AS multi_source
 ),
--- 1–3. per job type, the first eligible pending jobs in lease order, locked
-candidates AS (
-  SELECT c.job_id, c.ready_rank, c.seq
-  FROM guard g
-  CROSS JOIN unnest($2::text[]) AS t(job_type)
-  CROSS JOIN LATERAL (
-    SELECT j.job_id, j.ready_rank, j.seq
-    FROM orch.jobs j
-    WHERE j.tenant_id = $1
-      AND j.status = 'pending'
-      AND NOT j.held
-      AND j.job_type = t.job_type
-      AND j.next_eligible_at <= now()
-    ORDER BY j.ready_rank, j.seq
-    LIMIT $3
-    FOR NO KEY UPDATE SKIP LOCKED
-  ) c
-  WHERE NOT g.limited AND NOT g.multi_source
-),
---      across the types, in lease order: priority aged by the wait (ready_rank, migration 000011), then FIFO
-picked AS (
-  SELECT job_id FROM candidates ORDER BY ready_rank, seq LIMIT $3
-),
+`;
+
+// 4–6 and the answer, the same in both: the picked jobs leased, with their history rows and events.
+const LEASE_PICKED = `
 -- 4. lease them: a new lease id, the next fencing token, the next attempt; timed by the database clock
 leased AS (
   UPDATE orch.jobs AS j
@@ -93,24 +75,35 @@ FROM guard g
 LEFT JOIN leased j ON true
 ORDER BY j.ready_rank, j.seq`;
 
-const LEASE_JOBS_FAIR = `
--- 0. whether a limit can apply (a quota for the tenant or a requested type, a limited source, a throttle,
---    a breaker that is not closed), and whether the tenant has several sources
-WITH RECURSIVE guard AS (
-  SELECT EXISTS (SELECT 1 FROM orch.quotas q
-      WHERE q.tenant_id = $1 AND (q.job_type IS NULL OR q.job_type = ANY($2::text[])))
-    OR EXISTS (SELECT 1 FROM orch.sources s
-      WHERE s.tenant_id = $1 AND (s.rate_limit_burst IS NOT NULL OR s.max_concurrent IS NOT NULL))
-    OR EXISTS (SELECT 1 FROM orch.throttles t
-      WHERE t.tenant_id = $1 AND t.revoked_at IS NULL AND t.expires_at > now()
-        AND (t.job_type IS NULL OR t.job_type = ANY($2::text[])))
-    OR EXISTS (SELECT 1 FROM orch.circuit_breakers b
-      WHERE b.tenant_id = $1 AND b.state <> 'closed'
-        AND (b.job_type IS NULL OR b.job_type = ANY($2::text[]))) AS limited,
-    -- whether the tenant has two sources or more, whose queues must take turns (the fair statement)
-    (SELECT count(*) FROM (SELECT 1 FROM orch.sources s WHERE s.tenant_id = $1 LIMIT 2) two) >= 2
-      AS multi_source
+const LEASE_JOBS_PLAIN = `
+WITH ${GUARD}
+-- 1–3. per job type, the first eligible pending jobs in lease order, locked
+candidates AS (
+  SELECT c.job_id, c.ready_rank, c.seq
+  FROM guard g
+  CROSS JOIN unnest($2::text[]) AS t(job_type)
+  CROSS JOIN LATERAL (
+    SELECT j.job_id, j.ready_rank, j.seq
+    FROM orch.jobs j
+    WHERE j.tenant_id = $1
+      AND j.status = 'pending'
+      AND NOT j.held
+      AND j.job_type = t.job_type
+      AND j.next_eligible_at <= now()
+    ORDER BY j.ready_rank, j.seq
+    LIMIT $3
+    FOR NO KEY UPDATE SKIP LOCKED
+  ) c
+  WHERE NOT g.limited AND NOT g.multi_source
 ),
+--      across the types, in lease order: priority aged by the wait (ready_rank, migration 000011), then FIFO
+picked AS (
+  SELECT job_id FROM candidates ORDER BY ready_rank, seq LIMIT $3
+),
+${LEASE_PICKED}`;
+
+const LEASE_JOBS_FAIR = `
+WITH RECURSIVE ${GUARD}
 -- 1. the queues of the requested types with ready work: one per source (and one for jobs of no source),
 --    found by a skip scan of jobs_ready_by_source (an index descent per source, however deep its backlog)
 ${READY_QUEUES_CTES},
@@ -165,40 +158,7 @@ picked AS (
   ORDER BY floor((extract(epoch FROM (now() - to_timestamp(0))) - r.ready_rank) / 60) DESC, r.turn, r.seq
   LIMIT $3
 ),
--- 4. lease them: a new lease id, the next fencing token, the next attempt; timed by the database clock
-leased AS (
-  UPDATE orch.jobs AS j
-  SET status = 'leased',
-      lease_id = gen_random_uuid(),
-      fencing_token = j.fencing_token + 1,
-      attempt = j.attempt + 1,
-      lease_until = now() + $4::int * interval '1 millisecond',
-      worker_id = $5::text,
-      updated_at = now()
-  FROM picked p
-  WHERE j.tenant_id = $1 AND j.job_id = p.job_id
-  RETURNING j.*
-),
--- 5. one history row per lease
-history AS (
-  INSERT INTO orch.job_history (tenant_id, job_id, from_status, to_status, attempt, reason, actor)
-  SELECT l.tenant_id, l.job_id, 'pending', 'leased', l.attempt, 'leased', l.worker_id
-  FROM leased l
-  ORDER BY l.ready_rank, l.seq
-),
--- 6. one job.leased event per lease
-events AS (
-  INSERT INTO orch.events (tenant_id, event_type, job_id, attempt, actor, data)
-  SELECT l.tenant_id, 'job.leased', l.job_id, l.attempt, l.worker_id,
-    jsonb_build_object('leaseId', l.lease_id, 'fencingToken', l.fencing_token, 'workerId', l.worker_id)
-  FROM leased l
-  ORDER BY l.ready_rank, l.seq
-)
--- one row per leased job; a single row without a job when nothing was leased
-SELECT g.limited, g.multi_source, ${JOB_COLUMNS}
-FROM guard g
-LEFT JOIN leased j ON true
-ORDER BY j.ready_rank, j.seq`;
+${LEASE_PICKED}`;
 
 /** Parameters of {@link leaseJobs}. */
 export interface LeaseJobsParams {
