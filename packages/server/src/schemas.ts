@@ -5,6 +5,17 @@ import { DAG_LIMITS, JOB_LIMITS, JOB_STATUSES } from '@stella-orch/core';
 
 const nullableString = { type: ['string', 'null'] } as const;
 const timestamp = { type: 'string', format: 'date-time' } as const;
+
+/** The body of an action that takes none: `{}` and nothing else. */
+export const emptyBody = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+/** The body of a pause (of a source, a quota): why, required, and an optional ticket. */
+export const pauseBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['reason'],
+  properties: { reason: { type: 'string' }, ticket: { type: ['string', 'null'] } },
+} as const;
 const nullableTimestamp = { type: ['string', 'null'], format: 'date-time' } as const;
 const identifier = { type: 'string', minLength: 1, maxLength: 256 } as const;
 

@@ -13,7 +13,7 @@ import {
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { expectedVersionFrom, idempotencyKeyFrom, pageFrom } from '../http-input.js';
 import { contextOf } from '../request-context.js';
-import { pageQuerySchema, withProblems } from '../schemas.js';
+import { emptyBody, pageQuerySchema, withProblems } from '../schemas.js';
 import { inlinePageOf } from './backfill-schemas.js';
 import {
   circuitBreakerCreateBody,
@@ -207,7 +207,7 @@ export function registerCircuitBreakerRoutes(
         description:
           'From open or half-open: closed, openUntil cleared, the probe counts and the window emptied (the failures it was reset after do not open it again), stateChangedAt now; the jobs of its scope can be leased at once. Resetting a closed breaker answers 200 with it as it is and records nothing. The version (of the settings) stays.',
         params: breakerIdParams,
-        body: { type: 'object', additionalProperties: false, properties: {} },
+        body: emptyBody,
         response: withProblems({ 200: circuitBreakerSchema }, [400, 404]),
       },
     },

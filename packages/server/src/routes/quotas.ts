@@ -14,7 +14,7 @@ import {
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { expectedVersionFrom, idempotencyKeyFrom, pageFrom } from '../http-input.js';
 import { contextOf } from '../request-context.js';
-import { pageQuerySchema, withProblems } from '../schemas.js';
+import { emptyBody, pageQuerySchema, pauseBody, withProblems } from '../schemas.js';
 import { inlinePageOf } from './backfill-schemas.js';
 import { quotaCreateBody, quotaReplaceBody, quotaSchema, quotaSummarySchema } from './limit-schemas.js';
 
@@ -214,15 +214,7 @@ export function registerQuotaRoutes(app: FastifyInstance, deps: { readonly quota
           description:
             'A repeat (pausing a paused quota, resuming a running one) answers 200 with the quota as it is and records nothing; a paused quota keeps its first reason.',
           params: quotaIdParams,
-          body:
-            action === 'pause'
-              ? {
-                  type: 'object',
-                  additionalProperties: false,
-                  required: ['reason'],
-                  properties: { reason: { type: 'string' }, ticket: { type: ['string', 'null'] } },
-                }
-              : { type: 'object', additionalProperties: false, properties: {} },
+          body: action === 'pause' ? pauseBody : emptyBody,
           response: withProblems({ 200: quotaSchema }, [400, 404]),
         },
       },

@@ -13,7 +13,7 @@ import {
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { expectedVersionFrom, idempotencyKeyFrom, pageFrom } from '../http-input.js';
 import { contextOf } from '../request-context.js';
-import { pageOf, pageQuerySchema, withProblems } from '../schemas.js';
+import { emptyBody, pageOf, pageQuerySchema, pauseBody, withProblems } from '../schemas.js';
 
 const RATE_LIMIT_NOTE =
   'The rate limit and the concurrency limit (maxConcurrent) are stored with the source and applied at the lease grant by admission (docs/decisions/0016-admission-and-limits.md): every limit that applies to a job must allow its lease, and a held job waits, never fails.';
@@ -47,8 +47,6 @@ const descriptiveFields = {
     description: 'The most jobs of the source leased or running at once: 1 to 1,000,000; null: unlimited',
   },
 } as const;
-
-const emptyBody = { type: 'object', additionalProperties: false, properties: {} } as const;
 
 interface RegisterBody {
   sourceId: string;
@@ -236,15 +234,7 @@ export function registerSourceRoutes(app: FastifyInstance, deps: { readonly sour
           description:
             'A repeat (pausing a paused source, enabling an enabled one…) answers 200 with the source as it is and records nothing; a paused source keeps its first reason.',
           params: sourceIdParams,
-          body:
-            action === 'pause'
-              ? {
-                  type: 'object',
-                  additionalProperties: false,
-                  required: ['reason'],
-                  properties: { reason: { type: 'string' }, ticket: { type: ['string', 'null'] } },
-                }
-              : emptyBody,
+          body: action === 'pause' ? pauseBody : emptyBody,
           response: withProblems({ 200: { $ref: 'Source#' } }, [400, 404]),
         },
       },
