@@ -15,7 +15,8 @@ export interface EventsConfig {
   readonly pollIntervalMs: number;
   /**
    * The wait after a read that found events (a busy log); each read that finds nothing doubles it, up to
-   * `pollIntervalMs`. A read that filled its batch is followed by the next at once.
+   * `pollIntervalMs`. A read that filled its batch is followed by the next at once. It is also the least
+   * wait between two reads when wake-ups (submitted work) cut a wait short.
    */
   readonly minPollIntervalMs: number;
   /** Events one read of the log goes through at most. */

@@ -210,6 +210,52 @@ describe('EventHub and its subscriptions', () => {
     await until(() => sink.heartbeats >= 2);
   });
 
+  it('reads the log at most once per minPollIntervalMs under a storm of wake-ups, and at once after a lull', async () => {
+    const log = new MemoryLog();
+    const wakes: ((tenantId: string) => void)[] = [];
+    const hub = new EventHub(
+      {
+        log,
+        logger: silentLogger,
+        onWake: (listener) => {
+          wakes.push(listener);
+          return () => undefined;
+        },
+      },
+      {
+        ...CONFIG,
+        minPollIntervalMs: 50,
+        pollIntervalMs: 5_000,
+        readBatchSize: 1_000,
+        feedBufferEvents: 1_000,
+      },
+    );
+    hubs.push(hub);
+    const sink = new RecordingSink();
+    void hub.stream({ tenantId: 't', after: null, filter: {}, sink });
+    await until(() => sink.start !== undefined);
+    // A busy ledger: an event and a wake-up every millisecond or so, for 500 ms.
+    const readsBefore = log.reads;
+    const stormEnds = Date.now() + 500;
+    while (Date.now() < stormEnds) {
+      log.add(1);
+      for (const wake of wakes) wake('t');
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const stormReads = log.reads - readsBefore;
+    await until(() => sink.ids.length === log.events.length);
+    // 500 ms at one read per 50 ms: about 10 (a timer may fire late, never early); a read per wake-up would be hundreds.
+    expect(stormReads).toBeGreaterThanOrEqual(3);
+    expect(stormReads).toBeLessThanOrEqual(13);
+    // Idle long enough for the wait to have grown: a wake-up still reads at once, not after pollIntervalMs.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const woken = Date.now();
+    log.add(1);
+    for (const wake of wakes) wake('t');
+    await until(() => sink.ids.length === log.events.length);
+    expect(Date.now() - woken).toBeLessThan(1_000);
+  });
+
   it('jumps over events retention removed while the subscriber was behind', async () => {
     const log = new MemoryLog();
     const hub = hubOn(log);

@@ -16,8 +16,10 @@ export interface TenantEventFeedOptions {
  * polls the log, keeps the recent events in an {@link EventRing} and tells the subscribers. The work per
  * tick is one read, whatever the number of subscribers. The polling adapts: a full read is followed by
  * the next at once, one that found events by the next after `minPollIntervalMs`, and each empty read
- * doubles the wait up to `pollIntervalMs`; a wake-up (new work submitted, in this process or through the
- * ledger's notifications) reads at once.
+ * doubles the wait up to `pollIntervalMs`. A wake-up (new work submitted, in this process or through the
+ * ledger's notifications) cuts the wait short, but never to less than `minPollIntervalMs` after the
+ * previous read: a busy ledger wakes the feed at every grant and completion, and reading each time
+ * would cost a read of the log and a write to every subscriber for a handful of events.
  */
 export class TenantEventFeed {
   readonly tenantId: string;
@@ -27,7 +29,10 @@ export class TenantEventFeed {
   #ring: EventRing | undefined;
   #stopped = false;
   #changed = Promise.withResolvers<undefined>();
+  /** Cuts the current wait short (to `minPollIntervalMs` after the last read). */
   #wake: (() => void) | undefined;
+  /** Ends the current wait at once. */
+  #interrupt: (() => void) | undefined;
   #woken = false;
   #loop: Promise<void> | undefined;
   #ready: Promise<void> | undefined;
@@ -65,7 +70,10 @@ export class TenantEventFeed {
     return this.#changed.promise;
   }
 
-  /** Reads the log now instead of at the next tick (new events may have committed). */
+  /**
+   * Reads the log soon instead of at the next tick (new events may have committed): at once, or
+   * `minPollIntervalMs` after the previous read if that is later.
+   */
   wake(): void {
     this.#woken = true;
     this.#wake?.();
@@ -100,7 +108,7 @@ export class TenantEventFeed {
         this.#logger.warn({ err: error, tenantId: this.tenantId }, 'the event feed could not read the log');
       }
       wait = found ? minPollIntervalMs : Math.min(pollIntervalMs, wait * 2);
-      if (!more && !this.#woken && !this.#stopped) await this.#sleep(wait);
+      if (!more && !this.#stopped) await this.#sleep(wait, minPollIntervalMs);
     }
   }
 
@@ -110,22 +118,35 @@ export class TenantEventFeed {
     previous.resolve(undefined);
   }
 
-  #sleep(ms: number): Promise<void> {
+  /**
+   * Waits `ms`; a wake-up (before or during the wait) shortens it to `least`, {@link stop} ends it.
+   */
+  #sleep(ms: number, least: number): Promise<void> {
+    const start = performance.now();
     return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
       const done = (): void => {
         clearTimeout(timer);
         this.#wake = undefined;
+        this.#interrupt = undefined;
         resolve();
       };
-      const timer = setTimeout(done, ms);
-      this.#wake = done;
+      const until = (wait: number): void => {
+        clearTimeout(timer);
+        timer = setTimeout(done, Math.max(0, start + wait - performance.now()));
+      };
+      this.#wake = () => {
+        until(Math.min(ms, least));
+      };
+      this.#interrupt = done;
+      until(this.#woken ? Math.min(ms, least) : ms);
     });
   }
 
   /** Stops polling and releases every subscriber waiting on {@link changed}. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#wake?.();
+    this.#interrupt?.();
     this.#notify();
     await this.#loop;
   }
