@@ -74,18 +74,41 @@ async function startSubscribers(settings, cpuProfDir) {
 }
 
 /**
- * One drain on a fresh server, with `subscribers` event streams attached (0: the plain drain).
+ * A process that spins on one core at the lowest CPU priority (SCHED_IDLE) and talks to nobody: what the
+ * mere presence of a busy client process costs the drain on this machine.
+ */
+function startBusyLoop() {
+  const child = spawn('chrt', ['--idle', '0', process.execPath, '-e', 'for (;;) {}'], { stdio: 'ignore' });
+  const forget = onInterrupt(async () => {
+    child.kill('SIGKILL');
+  });
+  return {
+    stop: async () => {
+      child.kill('SIGKILL');
+      await once(child, 'close');
+      forget();
+    },
+  };
+}
+
+/**
+ * One drain on a fresh server, with `subscribers` event streams attached (0: the plain drain), or with a
+ * busy loop alongside.
  * @param {import('../harness.mjs').ScenarioContext} ctx
  * @param {number} jobs
  * @param {number} subscribers
+ * @param {{ busyLoop?: boolean }} [options]
  */
-async function drainOnce(ctx, jobs, subscribers) {
+async function drainOnce(ctx, jobs, subscribers, options = {}) {
   const settings = drainSettings(ctx);
   return withServer(ctx, name, async ({ client, url, tenant, server }) => {
     await prequeue(client, jobs, { label: 'pre-queued' });
     const streams =
       subscribers === 0 ? null : await startSubscribers({ url, tenant, subscribers }, ctx.cpuProfDir);
-    log(`  draining ${jobs} jobs with ${subscribers} subscribers`);
+    const busyLoop = options.busyLoop === true ? startBusyLoop() : null;
+    log(
+      `  draining ${jobs} jobs with ${subscribers} subscribers${busyLoop === null ? '' : ' and a busy loop'}`,
+    );
     const cpuBefore = server.cpuSeconds() ?? Number.NaN;
     const nothingLeft = async () => {
       const c = await statusCounts(client);
@@ -97,6 +120,7 @@ async function drainOnce(ctx, jobs, subscribers) {
       30 * 60_000,
       nothingLeft,
     );
+    await busyLoop?.stop();
     // The server's CPU time during the drain alone (set-up and the subscribers' tail left out).
     const drainCpuSeconds = round((server.cpuSeconds() ?? Number.NaN) - cpuBefore, 1);
     const counts = await statusCounts(client);
@@ -134,13 +158,18 @@ export async function run(ctx) {
   for (let r = 0; r < ROUNDS; r++) {
     const plain = await drainOnce(ctx, jobs, 0);
     const streamed = await drainOnce(ctx, jobs, SUBSCRIBERS);
+    const busy = await drainOnce(ctx, jobs, 0, { busyLoop: true });
     const stream = streamed.value.stream;
     if (stream === null) throw new Error('no stream figures');
     const plainRate = perSecond(jobs, plain.value.drained.ms);
     const streamedRate = perSecond(jobs, streamed.value.drained.ms);
     const share = round((100 * streamedRate) / plainRate);
-    log(`  round ${r + 1}: plain ${plainRate} jobs/s, with subscribers ${streamedRate} jobs/s (${share} %)`);
-    rounds.push({ plain, streamed, stream, plainRate, streamedRate, share });
+    const busyShare = round((100 * perSecond(jobs, busy.value.drained.ms)) / plainRate);
+    log(
+      `  round ${r + 1}: plain ${plainRate} jobs/s, with subscribers ${streamedRate} jobs/s (${share} %), ` +
+        `beside a busy loop ${busyShare} %`,
+    );
+    rounds.push({ plain, streamed, stream, plainRate, streamedRate, share, busyShare });
   }
   const events = rounds.flatMap((one) => one.stream.events);
   const worstLag = rounds.reduce((worst, one) =>
@@ -160,6 +189,11 @@ export async function run(ctx) {
       {
         label: 'throughput with subscribers (% of plain; median round, and each round)',
         value: `${median(rounds.map((one) => one.share))} (${rounds.map((one) => one.share).join(', ')})`,
+      },
+      {
+        label:
+          "plain drain beside an idle-priority busy loop (% of plain; median round): the machine's floor",
+        value: median(rounds.map((one) => one.busyShare)),
       },
       {
         label: 'delivery lag occurredAt → received p50 / p99 / max (ms), round with the worst p99',
@@ -185,6 +219,7 @@ export async function run(ctx) {
         plainElapsedMs: Math.round(one.plain.value.drained.ms),
         streamedElapsedMs: Math.round(one.streamed.value.drained.ms),
         sharePercent: one.share,
+        busyLoopSharePercent: one.busyShare,
         plainDrainServerCpuSeconds: one.plain.value.drainCpuSeconds,
         streamedDrainServerCpuSeconds: one.streamed.value.drainCpuSeconds,
         subscriberCpuSeconds: one.stream.cpuSeconds,
