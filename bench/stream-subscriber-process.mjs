@@ -9,14 +9,20 @@
 // HTTP nor decoded into strings; of each event only the 24 characters of `occurredAt` are read (and
 // parsed once per transaction). The process's CPU time is reported.
 //
-//   node bench/stream-subscriber-process.mjs '{"url", "tenant", "subscribers"}'
+// With `gzip`, the streams ask for `Accept-Encoding: gzip` (as browsers and fetch do) and are read as a
+// client must read them: an HTTP response (node:http) decoded by a gunzip stream, whose output is read
+// as lines as above; `bytes` are then the compressed bytes received.
+//
+//   node bench/stream-subscriber-process.mjs '{"url", "tenant", "subscribers", "gzip"}'
 //
 // Lines written (JSON): { t: 'ready' } once every stream answered `subscribed`;
 // { t: 'counts', events: [per subscriber] } after `counts` on stdin;
 // { t: 'stopped', events: [per subscriber], resyncs, bytes, chunks, cpuSeconds, cpuSystemSeconds,
 // lagMs: { p50, p99, max, count } } after `stop` on stdin.
+import { get } from 'node:http';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
+import { constants, createGunzip } from 'node:zlib';
 import { BENCH_CLIENT } from './util.mjs';
 
 const settings = JSON.parse(process.argv[2] ?? '{}');
@@ -101,11 +107,6 @@ function quantile(q) {
 function subscribe(bearer, onSubscribed) {
   const state = { events: 0 };
   const url = new URL(`${settings.url}/api/v1/orchestrator/events`);
-  const socket = connect({ host: url.hostname, port: Number(url.port), noDelay: true });
-  socket.write(
-    `GET ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${bearer}\r\n` +
-      'accept: text/event-stream\r\n\r\n',
-  );
   /** The start of a line not complete yet. */
   let tail = Buffer.alloc(0);
   /** The `occurredAt` bytes parsed last, and their value: the events of one transaction share them. */
@@ -135,10 +136,8 @@ function subscribe(bearer, onSubscribed) {
     state.events++;
     record(now - lastMs);
   };
-  socket.on('data', (/** @type {Buffer} */ read) => {
-    now = Date.now();
-    bytes += read.length;
-    chunks++;
+  /** Reads the lines of `read`, the next bytes of the SSE body (HTTP head and framing too, uncompressed). */
+  const lines = (/** @type {Buffer} */ read) => {
     let start = 0;
     let newline = read.indexOf(NEWLINE);
     if (tail.length > 0) {
@@ -157,11 +156,51 @@ function subscribe(bearer, onSubscribed) {
       newline = read.indexOf(NEWLINE, start);
     }
     tail = start < read.length ? Buffer.from(read.subarray(start)) : Buffer.alloc(0);
-  });
-  socket.on('error', (error) => {
+  };
+  const failed = (/** @type {Error} */ error) => {
     if (!stopping) throw error;
+  };
+  if (settings.gzip === true) {
+    const request = get(
+      url,
+      {
+        headers: {
+          authorization: `Bearer ${bearer}`,
+          accept: 'text/event-stream',
+          'accept-encoding': 'gzip',
+        },
+      },
+      (response) => {
+        if (response.headers['content-encoding'] !== 'gzip') throw new Error('the stream is not compressed');
+        const gunzip = createGunzip({ flush: constants.Z_SYNC_FLUSH });
+        response.on('data', (/** @type {Buffer} */ read) => {
+          bytes += read.length;
+          chunks++;
+          gunzip.write(read);
+        });
+        gunzip.on('data', (/** @type {Buffer} */ read) => {
+          now = Date.now();
+          lines(read);
+        });
+        gunzip.on('error', failed);
+      },
+    );
+    request.on('error', failed);
+    return { state, close: () => request.destroy() };
+  }
+  const socket = connect({ host: url.hostname, port: Number(url.port), noDelay: true });
+  socket.write(
+    `GET ${url.pathname} HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${bearer}\r\n` +
+      'accept: text/event-stream\r\n\r\n',
+  );
+  socket.on('data', (/** @type {Buffer} */ read) => {
+    now = Date.now();
+    bytes += read.length;
+    chunks++;
+    lines(read);
   });
-  return { state, socket };
+  socket.on('error', failed);
+  return { state, close: () => socket.destroy() };
 }
 
 const bearer = await token();
@@ -186,6 +225,6 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     lagMs: { p50: quantile(0.5), p99: quantile(0.99), max: Math.round(lagMax), count: lagCount },
   });
   stopping = true;
-  for (const stream of streams) stream.socket.destroy();
+  for (const stream of streams) stream.close();
   process.exit(0);
 });

@@ -21,7 +21,7 @@ const SUBSCRIBER_SCRIPT = join(
 
 /**
  * Starts the subscriber process and waits until every stream is subscribed.
- * @param {{ url: string, tenant: string, subscribers: number }} settings
+ * @param {{ url: string, tenant: string, subscribers: number, gzip: boolean }} settings
  * @param {string | undefined} cpuProfDir - profile the subscriber process there too (`--cpu-prof`)
  */
 async function startSubscribers(settings, cpuProfDir) {
@@ -97,14 +97,16 @@ function startBusyLoop() {
  * @param {import('../harness.mjs').ScenarioContext} ctx
  * @param {number} jobs
  * @param {number} subscribers
- * @param {{ busyLoop?: boolean }} [options]
+ * @param {{ busyLoop?: boolean, gzip?: boolean }} [options]
  */
 async function drainOnce(ctx, jobs, subscribers, options = {}) {
   const settings = drainSettings(ctx);
   return withServer(ctx, name, async ({ client, url, tenant, server }) => {
     await prequeue(client, jobs, { label: 'pre-queued' });
     const streams =
-      subscribers === 0 ? null : await startSubscribers({ url, tenant, subscribers }, ctx.cpuProfDir);
+      subscribers === 0
+        ? null
+        : await startSubscribers({ url, tenant, subscribers, gzip: options.gzip === true }, ctx.cpuProfDir);
     const busyLoop = options.busyLoop === true ? startBusyLoop() : null;
     log(
       `  draining ${jobs} jobs with ${subscribers} subscribers${busyLoop === null ? '' : ' and a busy loop'}`,
@@ -149,6 +151,15 @@ function median(values) {
 }
 
 /**
+ * The subscribers' two kinds: reading the stream as it is, and asking for it compressed (as browsers,
+ * curl --compressed and fetch do).
+ */
+const VARIANTS = [
+  { key: 'identity', gzip: false, label: 'SSE subscribers', short: 'uncompressed' },
+  { key: 'gzip', gzip: true, label: 'SSE subscribers asking for gzip', short: 'gzip' },
+];
+
+/**
  * @param {import('../harness.mjs').ScenarioContext} ctx
  * @returns {Promise<Omit<import('../harness.mjs').ScenarioResult, 'scenario' | 'engine' | 'wallSeconds'>>}
  */
@@ -157,59 +168,71 @@ export async function run(ctx) {
   const rounds = [];
   for (let r = 0; r < ROUNDS; r++) {
     const plain = await drainOnce(ctx, jobs, 0);
-    const streamed = await drainOnce(ctx, jobs, SUBSCRIBERS);
-    const busy = await drainOnce(ctx, jobs, 0, { busyLoop: true });
-    const stream = streamed.value.stream;
-    if (stream === null) throw new Error('no stream figures');
     const plainRate = perSecond(jobs, plain.value.drained.ms);
-    const streamedRate = perSecond(jobs, streamed.value.drained.ms);
-    const share = round((100 * streamedRate) / plainRate);
+    /** @type {Record<string, { drain: any, stream: any, rate: number, share: number }>} */
+    const streamed = {};
+    for (const variant of VARIANTS) {
+      const drain = await drainOnce(ctx, jobs, SUBSCRIBERS, { gzip: variant.gzip });
+      const stream = drain.value.stream;
+      if (stream === null) throw new Error('no stream figures');
+      const rate = perSecond(jobs, drain.value.drained.ms);
+      streamed[variant.key] = { drain, stream, rate, share: round((100 * rate) / plainRate) };
+    }
+    const busy = await drainOnce(ctx, jobs, 0, { busyLoop: true });
     const busyShare = round((100 * perSecond(jobs, busy.value.drained.ms)) / plainRate);
     log(
-      `  round ${r + 1}: plain ${plainRate} jobs/s, with subscribers ${streamedRate} jobs/s (${share} %), ` +
-        `beside a busy loop ${busyShare} %`,
+      `  round ${r + 1}: plain ${plainRate} jobs/s; ` +
+        VARIANTS.map((v) => `${v.key} ${streamed[v.key]?.rate} jobs/s (${streamed[v.key]?.share} %)`).join(
+          '; ',
+        ) +
+        `; beside a busy loop ${busyShare} %`,
     );
-    rounds.push({ plain, streamed, stream, plainRate, streamedRate, share, busyShare });
+    rounds.push({ plain, plainRate, streamed, busyShare });
   }
-  const events = rounds.flatMap((one) => one.stream.events);
-  const worstLag = rounds.reduce((worst, one) =>
-    one.stream.lagMs.p99 > worst.stream.lagMs.p99 ? one : worst,
-  );
-  const cpu = (/** @type {(one: (typeof rounds)[number]) => number} */ pick) => median(rounds.map(pick));
+  const of = (/** @type {string} */ key) => rounds.map((one) => /** @type {any} */ (one.streamed[key]));
+  const variantFigures = VARIANTS.flatMap((variant) => {
+    const runs = of(variant.key);
+    const worst = runs.reduce((a, b) => (b.stream.lagMs.p99 > a.stream.lagMs.p99 ? b : a));
+    const events = runs.flatMap((one) => one.stream.events);
+    return [
+      {
+        label: `with ${SUBSCRIBERS} ${variant.label}: jobs/s (median)`,
+        value: median(runs.map((one) => one.rate)),
+      },
+      {
+        label: `${variant.short}: % of plain (median round, and each round)`,
+        value: `${median(runs.map((one) => one.share))} (${runs.map((one) => one.share).join(', ')})`,
+      },
+      {
+        label: `${variant.short}: delivery lag occurredAt → received p50 / p99 / max (ms), round with the worst p99`,
+        value: `${worst.stream.lagMs.p50} / ${worst.stream.lagMs.p99} / ${worst.stream.lagMs.max}`,
+      },
+      {
+        label: `${variant.short}: bytes received per event; events per subscriber (min / max); cut off (resync)`,
+        value:
+          `${round(worst.stream.bytes / Math.max(1, worst.stream.lagMs.count))}; ` +
+          `${Math.min(...events)} / ${Math.max(...events)}; ` +
+          `${runs.reduce((sum, one) => sum + one.stream.resyncs, 0)}`,
+      },
+      {
+        label: `${variant.short}: server CPU s during the drain (plain → with subscribers); subscriber process CPU s (medians)`,
+        value:
+          `${median(rounds.map((one) => one.plain.value.drainCpuSeconds))} → ` +
+          `${median(runs.map((one) => one.drain.value.drainCpuSeconds))}; ` +
+          `${median(runs.map((one) => one.stream.cpuSeconds))}`,
+      },
+    ];
+  });
   return {
     figures: [
       {
-        label: `plain drain jobs/s (${jobs.toLocaleString('en-US')} jobs, median of ${ROUNDS})`,
+        label: `plain drain jobs/s (${jobs.toLocaleString('en-US')} jobs, median of ${ROUNDS} rounds)`,
         value: median(rounds.map((one) => one.plainRate)),
       },
+      ...variantFigures,
       {
-        label: `with ${SUBSCRIBERS} SSE subscribers jobs/s (median)`,
-        value: median(rounds.map((one) => one.streamedRate)),
-      },
-      {
-        label: 'throughput with subscribers (% of plain; median round, and each round)',
-        value: `${median(rounds.map((one) => one.share))} (${rounds.map((one) => one.share).join(', ')})`,
-      },
-      {
-        label:
-          "plain drain beside an idle-priority busy loop (% of plain; median round): the machine's floor",
-        value: median(rounds.map((one) => one.busyShare)),
-      },
-      {
-        label: 'delivery lag occurredAt → received p50 / p99 / max (ms), round with the worst p99',
-        value: `${worstLag.stream.lagMs.p50} / ${worstLag.stream.lagMs.p99} / ${worstLag.stream.lagMs.max}`,
-      },
-      {
-        label: 'events per subscriber (min / max)',
-        value: `${Math.min(...events)} / ${Math.max(...events)}`,
-      },
-      {
-        label: 'subscribers cut off (resync)',
-        value: rounds.reduce((sum, one) => sum + one.stream.resyncs, 0),
-      },
-      {
-        label: 'server CPU s during the drain plain / with subscribers; subscriber process CPU s (medians)',
-        value: `${cpu((one) => one.plain.value.drainCpuSeconds)} / ${cpu((one) => one.streamed.value.drainCpuSeconds)}; ${cpu((one) => one.stream.cpuSeconds)}`,
+        label: "plain drain beside an idle-priority busy loop (% of plain, median): the machine's floor",
+        value: `${median(rounds.map((one) => one.busyShare))} (${rounds.map((one) => one.busyShare).join(', ')})`,
       },
     ],
     details: {
@@ -217,21 +240,31 @@ export async function run(ctx) {
       subscribers: SUBSCRIBERS,
       rounds: rounds.map((one) => ({
         plainElapsedMs: Math.round(one.plain.value.drained.ms),
-        streamedElapsedMs: Math.round(one.streamed.value.drained.ms),
-        sharePercent: one.share,
-        busyLoopSharePercent: one.busyShare,
         plainDrainServerCpuSeconds: one.plain.value.drainCpuSeconds,
-        streamedDrainServerCpuSeconds: one.streamed.value.drainCpuSeconds,
-        subscriberCpuSeconds: one.stream.cpuSeconds,
-        subscriberCpuSystemSeconds: one.stream.cpuSystemSeconds,
-        chunksReceived: one.stream.chunks,
-        bytesPerSubscriberEvent: round(one.stream.bytes / Math.max(1, one.stream.lagMs.count)),
-        lagMs: one.stream.lagMs,
+        busyLoopSharePercent: one.busyShare,
+        ...Object.fromEntries(
+          VARIANTS.map((variant) => {
+            const v = /** @type {any} */ (one.streamed[variant.key]);
+            return [
+              variant.key,
+              {
+                elapsedMs: Math.round(v.drain.value.drained.ms),
+                sharePercent: v.share,
+                drainServerCpuSeconds: v.drain.value.drainCpuSeconds,
+                subscriberCpuSeconds: v.stream.cpuSeconds,
+                subscriberCpuSystemSeconds: v.stream.cpuSystemSeconds,
+                chunksReceived: v.stream.chunks,
+                bytesPerSubscriberEvent: round(v.stream.bytes / Math.max(1, v.stream.lagMs.count)),
+                lagMs: v.stream.lagMs,
+              },
+            ];
+          }),
+        ),
       })),
       plainServerPeakRssMiB: Math.max(...rounds.map((one) => one.plain.serverPeakRssMiB ?? 0)),
     },
     settings: { ...drainSettings(ctx), subscribers: SUBSCRIBERS, rounds: ROUNDS },
-    serverPeakRssMiB: Math.max(...rounds.map((one) => one.streamed.serverPeakRssMiB ?? 0)),
-    serverCpuSeconds: median(rounds.map((one) => one.streamed.serverCpuSeconds ?? Number.NaN)),
+    serverPeakRssMiB: Math.max(...of('identity').map((one) => one.drain.serverPeakRssMiB ?? 0)),
+    serverCpuSeconds: median(of('identity').map((one) => one.drain.serverCpuSeconds ?? Number.NaN)),
   };
 }

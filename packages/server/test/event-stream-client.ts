@@ -1,4 +1,5 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { constants, createGunzip } from 'node:zlib';
 import { WebSocket } from 'ws';
 
 /** One parsed server-sent event. */
@@ -75,12 +76,44 @@ export class SseConnection extends Inbox {
   readonly response: IncomingMessage;
   readonly comments: string[] = [];
 
+  /** Whether the body came compressed (`Content-Encoding: gzip`). */
+  readonly gzip: boolean;
+  /** A compressed body's decoding error (a bad or missing trailer when the server ended the stream). */
+  gzipError: Error | undefined;
+  /** Whether a compressed body reached its trailer and the trailer checked out. */
+  gzipComplete = false;
+
   private constructor(response: IncomingMessage) {
     super();
     this.response = response;
+    this.gzip = response.headers['content-encoding'] === 'gzip';
+    let body: NodeJS.ReadableStream = response;
+    if (this.gzip) {
+      // Decoded as it arrives: each write of the server is a segment that decodes on its own.
+      const gunzip = createGunzip({ flush: constants.Z_SYNC_FLUSH });
+      response.pipe(gunzip);
+      // A cut connection never ends the decoder through the pipe: end it, which reports the missing end.
+      response.on('close', () => {
+        if (!gunzip.writableEnded) gunzip.end();
+      });
+      gunzip.on('end', () => {
+        this.gzipComplete = true;
+      });
+      gunzip.on('error', (error) => {
+        this.gzipError = error;
+      });
+      gunzip.on('close', () => {
+        this.end();
+      });
+      body = gunzip;
+    } else {
+      response.on('close', () => {
+        this.end();
+      });
+    }
     let buffer = '';
-    response.setEncoding('utf8');
-    response.on('data', (chunk: string) => {
+    body.setEncoding('utf8');
+    body.on('data', (chunk: string) => {
       buffer += chunk;
       let end = buffer.indexOf('\n\n');
       while (end >= 0) {
@@ -88,9 +121,6 @@ export class SseConnection extends Inbox {
         buffer = buffer.slice(end + 2);
         end = buffer.indexOf('\n\n');
       }
-    });
-    response.on('close', () => {
-      this.end();
     });
   }
 

@@ -4,6 +4,7 @@ import {
   type EventPosition,
   type PositionedEvent,
 } from '@stella-orch/core';
+import { deflateSegment, type DeflatedSegment } from './gzip-stream.js';
 
 /** The bytes of every message of a chunk, back to back, and where message `i` starts (`starts[n]`: the end). */
 interface Encoded {
@@ -66,6 +67,7 @@ export class EventChunk {
   readonly positions: readonly EventPosition[];
   #sse: SseEncoded | undefined;
   #ws: Encoded | undefined;
+  #sseDeflated: DeflatedSegment | undefined;
 
   /** @param items - events in log order */
   constructor(items: readonly PositionedEvent[]) {
@@ -85,6 +87,17 @@ export class EventChunk {
   sse(from: number, to: number): Buffer {
     const { bytes, starts } = this.#encodedSse();
     return bytes.subarray(starts[from], starts[to]);
+  }
+
+  /**
+   * The SSE messages of events `from` to `to`, compressed for a gzip stream. All the events of the chunk
+   * (what a subscriber following the feed unfiltered writes) are compressed once for every subscriber; a
+   * part of them is compressed for the caller alone.
+   */
+  sseDeflated(from: number, to: number): DeflatedSegment {
+    if (from > 0 || to < this.events.length) return deflateSegment(this.sse(from, to));
+    this.#sseDeflated ??= deflateSegment(this.sse(from, to));
+    return this.#sseDeflated;
   }
 
   /**

@@ -59,8 +59,12 @@ describe('EventRing', () => {
     );
     ring.append([item(4)], at(4));
     expect(ring.size).toBe(4);
-    expect(ids(ring.after(at(0), 2))).toEqual([1, 2]);
-    expect(ring.after(at(0), 2)?.position).toEqual(at(2));
+    // A chunk is read whole, even past `max`: its bytes are shared whole.
+    expect(ids(ring.after(at(0), 2))).toEqual([1, 2, 3]);
+    expect(ring.after(at(0), 2)).toMatchObject({ count: 3, position: at(3) });
+    // A read starting inside a chunk takes the rest of it.
+    expect(ids(ring.after(at(1), 1))).toEqual([2, 3]);
+    expect(ring.after(at(1), 1)?.runs.map((run) => [run.from, run.to])).toEqual([[1, 3]]);
     // A read spans chunks.
     expect(ids(ring.after(at(2), 10))).toEqual([3, 4]);
     expect(ring.after(at(2), 10)).toMatchObject({ count: 2, position: at(4) });

@@ -81,8 +81,9 @@ export class EventRing {
   }
 
   /**
-   * Up to `max` events after `position`, in log order, and the position after them (`position` itself
-   * when there are none); `null` when the ring no longer covers `position` (the reader fell behind it).
+   * The events after `position`, in log order, to the end of the first chunk that reaches `max` of them,
+   * and the position after them (`position` itself when there are none); `null` when the ring no longer
+   * covers `position` (the reader fell behind it).
    */
   after(position: EventPosition, max: number): RingRead | null {
     if (compareEventPositions(position, this.#coverFrom) < 0) return null;
@@ -104,7 +105,9 @@ export class EventRing {
       const chunk = chunks[c] as EventChunk;
       let from = c === this.#head ? this.#skip : 0;
       if (c === low) from = Math.max(from, firstAfter(chunk, position));
-      const to = Math.min(chunk.size, from + wanted);
+      // Chunks are taken whole (a read may pass `max` by less than a chunk): a whole chunk's bytes are
+      // shared by every subscriber, compressed ones included.
+      const to = chunk.size;
       runs.push({ chunk, from, to });
       wanted -= to - from;
       last = chunk.positions[to - 1] as EventPosition;

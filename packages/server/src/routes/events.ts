@@ -9,6 +9,7 @@ import {
 } from '@stella-orch/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EventHub, StreamRequest } from '../events/event-hub.js';
+import { acceptsGzip } from '../events/gzip-stream.js';
 import { SseSink } from '../events/sse-sink.js';
 import { WebSocketSink } from '../events/ws-sink.js';
 import type { StreamSubscribers, StreamTransport } from '../metrics/orchestrator-metrics.js';
@@ -96,7 +97,8 @@ async function streamSse(
 ): Promise<void> {
   const { tenantId } = contextOf(request);
   void reply.hijack();
-  const sink = new SseSink(reply.raw);
+  // Compressed when the client accepts it: a batch of events is compressed once for every subscriber.
+  const sink = new SseSink(reply.raw, { gzip: acceptsGzip(request.headers['accept-encoding']) });
   try {
     await counted(streams, 'sse', { tenantId, ...start, sink });
   } catch (error) {
