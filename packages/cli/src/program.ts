@@ -12,6 +12,7 @@ import { registerBackfillCommands } from './commands/backfills.js';
 import { registerQuotaCommands } from './commands/quotas.js';
 import { registerThrottleCommands } from './commands/throttles.js';
 import { registerCircuitCommands } from './commands/circuits.js';
+import { registerEventsCommands } from './commands/events.js';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import { DEFAULT_URL } from './global-options.js';
 
@@ -86,6 +87,7 @@ export function buildProgram(io: CliIo): Command {
   registerBackfillCommands(program, io);
   registerAuditCommands(program, io);
   registerSloCommands(program, io);
+  registerEventsCommands(program, io);
   registerDemoCommand(program, io);
   return program;
 }

@@ -276,7 +276,7 @@ function interpretResponse(
 }
 
 /** Reads a problem document, or synthesises one (`HTTP_<status>`) from any other error body. */
-function toProblem(status: number, text: string): Problem {
+export function toProblem(status: number, text: string): Problem {
   try {
     const parsed = JSON.parse(text) as unknown;
     if (

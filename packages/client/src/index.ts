@@ -14,6 +14,7 @@ export * from './client-credentials.js';
 export * from './client-options.js';
 export * from './client-resources.js';
 export * from './dead-letter-resources.js';
+export * from './event-stream.js';
 export * from './source-resources.js';
 export * from './slo-resources.js';
 export * from './completion-batcher.js';

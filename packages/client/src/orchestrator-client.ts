@@ -1,6 +1,7 @@
 import { BackfillCalls } from './backfill-calls.js';
 import { CircuitCalls } from './circuit-calls.js';
 import { LimitCalls } from './limit-calls.js';
+import { EventStreamCalls } from './event-stream.js';
 import type { Context } from '@opentelemetry/api';
 import type {
   AuditArchiveManifest,
@@ -34,6 +35,7 @@ import type { JobWhy } from './job-why-resources.js';
 import {
   DEFAULT_RETRY_OPTIONS,
   HttpTransport,
+  toProblem,
   type AttemptContext,
   type RetryMode,
 } from './http-transport.js';
@@ -114,6 +116,9 @@ export class OrchestratorClient {
     change: (method, path, body, options, headers) => this.#change(method, path, body, options, headers),
   });
 
+  /** The tenant's live event stream (`event-stream.ts`). */
+  readonly events: EventStreamCalls;
+
   /** A `PUT` or `DELETE` under the operator policy (reason, ticket), with extra headers (`If-Match`). */
   async #change<T>(
     method: 'PUT' | 'DELETE',
@@ -144,6 +149,20 @@ export class OrchestratorClient {
       ...settings,
       headers: (attempt) => this.#headers(attempt),
       onUnauthorized: (refused) => this.#unauthorized(refused),
+    });
+    const base = new URL(options.baseUrl).href.replace(/\/+$/, '');
+    this.events = new EventStreamCalls({
+      url: (path, query) => {
+        const params = new URLSearchParams();
+        for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, value);
+        const search = params.toString();
+        return `${base}${API_BASE_PATH}${path}${search === '' ? '' : `?${search}`}`;
+      },
+      headers: (signal) => this.#headers({ anonymous: false, signal }),
+      unauthorized: (refused) => this.#unauthorized(refused),
+      errorOf: (status, text) => new OrchestratorApiError(toProblem(status, text)),
+      fetch: settings.fetch,
+      retry: settings.retry,
     });
   }
 

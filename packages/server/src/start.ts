@@ -1,6 +1,7 @@
 import type { TracerProvider } from '@opentelemetry/api';
 import { openLedger } from '@stella-orch/store-postgres';
 import { buildApp } from './app.js';
+import { ConnectionDrain } from './connection-drain.js';
 import { AuditCheckpointer } from './audit/audit-checkpointer.js';
 import { AuditRetention } from './audit/audit-retention.js';
 import { bootstrapClients, describeBootstrappedClients } from './authority/bootstrap-clients.js';
@@ -118,6 +119,7 @@ export async function startOrchestrator(
           { log: ledger.events, clock: systemClock, logger: app.log.child({ component: 'event-retention' }) },
           config.events,
         );
+  const drain = new ConnectionDrain(app.server);
   let bootstrapped;
   try {
     await authority.issuer?.ensureKey();
@@ -155,7 +157,7 @@ export async function startOrchestrator(
         await retention?.stop();
         await eventRetention?.stop();
         await checkpointer?.stop();
-        await app.close();
+        await drain.during(app.close());
         await ledger.store.close();
         await ownTracerProvider?.shutdown();
       })();
