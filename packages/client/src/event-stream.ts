@@ -51,7 +51,8 @@ export interface EventStreamOptions {
   readonly signal?: AbortSignal;
   /**
    * Reconnect, from the last position received, when the connection drops or the server ends the stream
-   * (`slow_consumer`, `shutdown`). Default true. Refusals (401, 403, 400, 404) are never retried.
+   * (`slow_consumer`, `shutdown`), or answers 429, 502, 503 or 504. Default true. Refusals (401, 403, 400,
+   * 404) are never retried.
    */
   readonly reconnect?: boolean;
 }
@@ -148,6 +149,9 @@ export interface EventStreamDeps {
   readonly retry: RetryOptions;
 }
 
+/** Answers worth trying again: overloaded, restarting, or a proxy that lost the server. */
+const TRANSIENT_STATUSES = new Set([429, 502, 503, 504]);
+
 /** How long to wait before reconnecting after the server ended a stream (its `retry:` advice). */
 const RESUME_DELAY_MS = 1_000;
 
@@ -200,9 +204,7 @@ export class EventStreamCalls {
         response = await this.#deps.fetch(this.#deps.url('/events', query), { headers, signal });
       } catch (error) {
         if (signal.aborted) return;
-        failures++;
-        if (!reconnect || failures > this.#deps.retry.maxRetries) throw this.#unreachable(error);
-        await this.#pause(backoffDelayMs(this.#deps.retry, failures), signal);
+        await this.#backOff(this.#unreachable(error), ++failures, reconnect, signal);
         continue;
       }
       if (!response.ok) {
@@ -211,7 +213,11 @@ export class EventStreamCalls {
           reauthenticated = true;
           continue;
         }
-        throw this.#deps.errorOf(response.status, text);
+        const error = this.#deps.errorOf(response.status, text);
+        // Busy, restarting or behind a proxy that lost it: try again; any other refusal is final.
+        if (!TRANSIENT_STATUSES.has(response.status)) throw error;
+        await this.#backOff(error, ++failures, reconnect, signal);
+        continue;
       }
       reauthenticated = false;
       let ended = false;
@@ -225,9 +231,7 @@ export class EventStreamCalls {
       } catch (error) {
         if (signal.aborted) return;
         // A dropped connection: resume from the last position received.
-        failures++;
-        if (!reconnect || failures > this.#deps.retry.maxRetries) throw this.#unreachable(error);
-        await this.#pause(backoffDelayMs(this.#deps.retry, failures), signal);
+        await this.#backOff(this.#unreachable(error), ++failures, reconnect, signal);
         continue;
       }
       if (!reconnect) return;
@@ -254,6 +258,12 @@ export class EventStreamCalls {
         } else yield { kind: 'event', position, event: data as unknown as EventEnvelope };
       }
     }
+  }
+
+  /** After the `failures`-th failure in a row: `error` when no attempt is left, else the back-off. */
+  async #backOff(error: Error, failures: number, reconnect: boolean, signal: AbortSignal): Promise<void> {
+    if (!reconnect || failures > this.#deps.retry.maxRetries) throw error;
+    await this.#pause(backoffDelayMs(this.#deps.retry, failures), signal);
   }
 
   #unreachable(error: unknown): OrchestratorConnectionError {
