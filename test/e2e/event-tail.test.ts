@@ -1,4 +1,4 @@
-import { OrchestratorClient, type StreamedItem } from '@stella-orch/client';
+import { OrchestratorClient, type OrchestratorScope, type StreamedItem } from '@stella-orch/client';
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,7 +14,7 @@ const run = promisify(execFile);
 let server: ServerProcess;
 const TENANT = 'tail-e2e';
 
-const clientWith = (scopes: string[]) =>
+const clientWith = (scopes: OrchestratorScope[]) =>
   new OrchestratorClient({ baseUrl: server.url, tenant: TENANT, credentials: { ...E2E_CLIENT, scopes } });
 
 /** Collects items from a stream until `done` holds; then aborts it. */
