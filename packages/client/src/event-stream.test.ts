@@ -75,4 +75,36 @@ describe('client.events.stream', () => {
     expect(seen.every((headers) => headers.authorization === 'Bearer token')).toBe(true);
     expect(seen[0]?.['x-stella-tenant']).toBe('t1');
   });
+
+  it('keeps trying through a restart with maxReconnects: Infinity, and gives up after the client retries without', async () => {
+    let calls = 0;
+    server = createServer((_req, res) => {
+      calls++;
+      if (calls <= 3) {
+        res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '0' });
+        res.end(JSON.stringify({ status: 503, code: 'SHUTTING_DOWN', title: 'restarting' }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(event(1));
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = new OrchestratorClient({
+      baseUrl: `http://127.0.0.1:${port}`,
+      accessToken: 'token',
+      retry: { maxRetries: 1, initialDelayMs: 10, maxDelayMs: 20 },
+    });
+    const first = async (options: { maxReconnects?: number }) => {
+      for await (const item of client.events.stream(options)) return item;
+      return undefined;
+    };
+    await expect(first({})).rejects.toMatchObject({ status: 503 });
+    calls = 0;
+    expect(await first({ maxReconnects: Number.POSITIVE_INFINITY })).toMatchObject({
+      kind: 'event',
+      position: pos(1),
+    });
+    expect(calls).toBe(4);
+  });
 });

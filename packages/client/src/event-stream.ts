@@ -55,6 +55,11 @@ export interface EventStreamOptions {
    * 404) are never retried.
    */
   readonly reconnect?: boolean;
+  /**
+   * Failed attempts in a row, with capped exponential back-off, before the stream gives up (default: the
+   * client's `retry.maxRetries`). `Infinity` keeps trying until `signal` aborts.
+   */
+  readonly maxReconnects?: number;
 }
 
 /** What a stream yields: an event, or a notice that events were skipped. */
@@ -190,6 +195,7 @@ export class EventStreamCalls {
 
   async *#follow(options: EventStreamOptions, signal: AbortSignal): AsyncGenerator<StreamedItem> {
     const reconnect = options.reconnect !== false;
+    const maxFailures = options.maxReconnects ?? this.#deps.retry.maxRetries;
     let position = options.after;
     let failures = 0;
     let reauthenticated = false;
@@ -204,7 +210,7 @@ export class EventStreamCalls {
         response = await this.#deps.fetch(this.#deps.url('/events', query), { headers, signal });
       } catch (error) {
         if (signal.aborted) return;
-        await this.#backOff(this.#unreachable(error), ++failures, reconnect, signal);
+        await this.#backOff(this.#unreachable(error), ++failures, reconnect ? maxFailures : 0, signal);
         continue;
       }
       if (!response.ok) {
@@ -216,7 +222,7 @@ export class EventStreamCalls {
         const error = this.#deps.errorOf(response.status, text);
         // Busy, restarting or behind a proxy that lost it: try again; any other refusal is final.
         if (!TRANSIENT_STATUSES.has(response.status)) throw error;
-        await this.#backOff(error, ++failures, reconnect, signal);
+        await this.#backOff(error, ++failures, reconnect ? maxFailures : 0, signal);
         continue;
       }
       reauthenticated = false;
@@ -231,7 +237,7 @@ export class EventStreamCalls {
       } catch (error) {
         if (signal.aborted) return;
         // A dropped connection: resume from the last position received.
-        await this.#backOff(this.#unreachable(error), ++failures, reconnect, signal);
+        await this.#backOff(this.#unreachable(error), ++failures, reconnect ? maxFailures : 0, signal);
         continue;
       }
       if (!reconnect) return;
@@ -261,8 +267,8 @@ export class EventStreamCalls {
   }
 
   /** After the `failures`-th failure in a row: `error` when no attempt is left, else the back-off. */
-  async #backOff(error: Error, failures: number, reconnect: boolean, signal: AbortSignal): Promise<void> {
-    if (!reconnect || failures > this.#deps.retry.maxRetries) throw error;
+  async #backOff(error: Error, failures: number, maxFailures: number, signal: AbortSignal): Promise<void> {
+    if (failures > maxFailures) throw error;
     await this.#pause(backoffDelayMs(this.#deps.retry, failures), signal);
   }
 

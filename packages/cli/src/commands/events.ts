@@ -73,7 +73,7 @@ export function registerEventsCommands(program: Command, io: CliIo): void {
   withAccess(events.command('tail'), access)
     .description(
       'print the tenant’s events as they happen, one line each (NDJSON with --json), until interrupted; ' +
-        'a dropped connection resumes where it stopped, without a gap or a repeat',
+        'a dropped connection, or a restart of the server, resumes where it stopped, without a gap or a repeat',
     )
     .option('--after <position>', 'start after this position (from --json or a resync notice)', position)
     .option('--from-start', 'start from the oldest event kept (default: new events only)')
@@ -104,6 +104,8 @@ export function registerEventsCommands(program: Command, io: CliIo): void {
       for await (const item of client.events.stream({
         filter,
         signal: stop.signal,
+        // A tail outlives restarts of the server: it keeps trying (every 5 s at most) until interrupted.
+        maxReconnects: Number.POSITIVE_INFINITY,
         ...(after === undefined ? {} : { after }),
       })) {
         print(out, item);
