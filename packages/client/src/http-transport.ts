@@ -227,12 +227,17 @@ export class HttpTransport {
   }
 
   #url(request: TransportRequest): string {
+    return this.url(request.path, request.query);
+  }
+
+  /** The absolute URL of `path` (below the base URL, percent-encoded) with `query` (undefined values left out). */
+  url(path: string, query: Readonly<Record<string, string | number | undefined>> = {}): string {
     const params = new URLSearchParams();
-    for (const [name, value] of Object.entries(request.query ?? {})) {
+    for (const [name, value] of Object.entries(query)) {
       if (value !== undefined) params.set(name, String(value));
     }
-    const query = params.toString();
-    return `${this.#baseUrl}${request.path}${query === '' ? '' : `?${query}`}`;
+    const search = params.toString();
+    return `${this.#baseUrl}${path}${search === '' ? '' : `?${search}`}`;
   }
 }
 

@@ -150,14 +150,8 @@ export class OrchestratorClient {
       headers: (attempt) => this.#headers(attempt),
       onUnauthorized: (refused) => this.#unauthorized(refused),
     });
-    const base = new URL(options.baseUrl).href.replace(/\/+$/, '');
     this.events = new EventStreamCalls({
-      url: (path, query) => {
-        const params = new URLSearchParams();
-        for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, value);
-        const search = params.toString();
-        return `${base}${API_BASE_PATH}${path}${search === '' ? '' : `?${search}`}`;
-      },
+      url: (path, query) => this.#transport.url(`${API_BASE_PATH}${path}`, query),
       headers: (signal) => this.#headers({ anonymous: false, signal }),
       unauthorized: (refused) => this.#unauthorized(refused),
       errorOf: (status, text) => new OrchestratorApiError(toProblem(status, text)),
